@@ -247,7 +247,7 @@ public final class OrtModelRuntime implements ModelRuntime {
       OrtSession session =
           file.hasExternalData()
               ? env.createSession(file.path().toString(), options)
-              : env.createSession(file.bytes().duplicate(), options);
+              : env.createSession(file.bytes(), options);
       return new WeightState(weights.label(), session, owned);
     } catch (OrtException | RuntimeException e) {
       owned.forEach(OnnxTensor::close);
