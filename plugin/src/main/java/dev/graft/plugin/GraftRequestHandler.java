@@ -72,8 +72,7 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
       close();
       throw e;
     }
-    LOG.info(
-        "Graft serving " + registry.list().size() + " model(s) from " + config.modelStore());
+    LOG.info("Graft serving " + registry.list().size() + " model(s) from " + config.modelStore());
   }
 
   /** The models this handler serves (tests, embedding). */

@@ -60,10 +60,11 @@ public final class ModelLoader {
     return file.endsWith(".onnx") ? file.substring(0, file.length() - ".onnx".length()) : file;
   }
 
-  /** {@code <folder>.onnx}, {@code <name>.onnx}, {@code model.onnx}, else the only {@code .onnx}. */
+  /**
+   * {@code <folder>.onnx}, {@code <name>.onnx}, {@code model.onnx}, else the only {@code .onnx}.
+   */
   static Path findOnnx(Path folder, String name) {
-    for (String candidate :
-        List.of(folder.getFileName() + ".onnx", name + ".onnx", "model.onnx")) {
+    for (String candidate : List.of(folder.getFileName() + ".onnx", name + ".onnx", "model.onnx")) {
       Path p = folder.resolve(candidate);
       if (Files.isRegularFile(p)) {
         return p;
@@ -86,8 +87,7 @@ public final class ModelLoader {
       return found.get(0);
     }
     if (found.isEmpty()) {
-      throw GraftException.precondition(
-          "model folder %s has no .onnx file", folder.getFileName());
+      throw GraftException.precondition("model folder %s has no .onnx file", folder.getFileName());
     }
     throw GraftException.invalid(
         "model folder %s has %d .onnx files; name the one to serve %s.onnx or model.onnx",

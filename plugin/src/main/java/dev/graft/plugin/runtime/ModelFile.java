@@ -15,8 +15,8 @@ import java.nio.file.Path;
  * patched) is built from these same bytes, so a later change of the file on disk cannot make a
  * patched session disagree with the base.
  *
- * <p>Models whose weights are stored as external data are the exception: their sessions are
- * built from the file path so ONNX Runtime finds the data files next to it.
+ * <p>Models whose weights are stored as external data are the exception: their sessions are built
+ * from the file path so ONNX Runtime finds the data files next to it.
  *
  * @param path the file
  * @param bytes the file's contents; owned by this value, never modified

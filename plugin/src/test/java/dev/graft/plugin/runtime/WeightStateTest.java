@@ -10,7 +10,6 @@ import dev.graft.onnx.FloatTensor;
 import dev.graft.plugin.config.ModelSettings;
 import dev.graft.plugin.testing.Fixtures;
 import java.nio.FloatBuffer;
-
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
@@ -24,7 +23,8 @@ class WeightStateTest {
   @BeforeEach
   void open() {
     runtime =
-        OrtModelRuntime.open("vgg", ModelFile.read(Fixtures.vgg("clean")), ModelSettings.defaults());
+        OrtModelRuntime.open(
+            "vgg", ModelFile.read(Fixtures.vgg("clean")), ModelSettings.defaults());
   }
 
   @AfterEach
@@ -59,7 +59,8 @@ class WeightStateTest {
     acquired.await();
     WeightState old = held.get();
 
-    runtime.swapWeights(new Weights("gaussian_noise@1.0", OrtModelRuntimeTest.gaussianNoisePatch()));
+    runtime.swapWeights(
+        new Weights("gaussian_noise@1.0", OrtModelRuntimeTest.gaussianNoisePatch()));
 
     assertThat(runtime.currentState()).as("new requests get the new state").isNotSameAs(old);
     assertThat(old.isClosed()).as("old state stays open while a request holds it").isFalse();
@@ -76,7 +77,8 @@ class WeightStateTest {
   @Test
   void retiredStateWithoutRequestsClosesAtTheSwap() {
     WeightState old = runtime.currentState();
-    runtime.swapWeights(new Weights("gaussian_noise@1.0", OrtModelRuntimeTest.gaussianNoisePatch()));
+    runtime.swapWeights(
+        new Weights("gaussian_noise@1.0", OrtModelRuntimeTest.gaussianNoisePatch()));
     assertThat(old.isClosed()).isTrue();
     assertThat(runtime.currentState().isClosed()).isFalse();
   }
@@ -100,12 +102,10 @@ class WeightStateTest {
 
   private static float[] run(OrtSession session) throws Exception {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
-    FloatTensor x =
-        new FloatTensor("input", new long[] {1, 1, 28, 28}, Fixtures.testImages("", 1));
+    FloatTensor x = new FloatTensor("input", new long[] {1, 1, 28, 28}, Fixtures.testImages("", 1));
     try (OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(x.data()), x.dims());
         OrtSession.Result r = session.run(Map.of("input", t))) {
       return ((float[][]) r.get(0).getValue())[0];
     }
   }
-
 }
