@@ -6,6 +6,7 @@ import dev.graft.plugin.config.GraftConfig;
 import dev.graft.plugin.config.ModelStore;
 import dev.graft.plugin.http.HttpCall;
 import dev.graft.plugin.http.HttpErrors;
+import dev.graft.plugin.http.HttpReply;
 import dev.graft.plugin.http.ResponseWriter;
 import dev.graft.plugin.http.Router;
 import dev.graft.plugin.internal.WorkerPool;
@@ -103,7 +104,7 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
     }
     HttpCall call = HttpCall.copyOf(req, decoder);
     try {
-      workers.execute(() -> ResponseWriter.write(ctx, call, router.handle(call)));
+      workers.execute(() -> ResponseWriter.write(ctx, call, answer(call)));
     } catch (RejectedExecutionException e) {
       ResponseWriter.write(
           ctx,
@@ -115,6 +116,15 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
                   "over capacity: the request queue is full, retry later")));
     }
     return null;
+  }
+
+  /** The router's reply; even an {@link Error} (e.g. out of memory) still answers the client. */
+  private HttpReply answer(HttpCall call) {
+    try {
+      return router.handle(call);
+    } catch (Throwable t) { // the client must get a response whatever happened
+      return HttpErrors.reply(call.path(), t);
+    }
   }
 
   private GraftException tooLarge() {

@@ -25,6 +25,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import javax.imageio.ImageIO;
@@ -72,7 +73,11 @@ class GraftRequestHandlerTest {
   @AfterAll
   void stop() {
     server.close();
+    List<ServedModel> models = handler.registry().list();
     handler.close();
+    assertThat(models)
+        .as("closing the handler closes every model's sessions")
+        .allSatisfy(m -> assertThat(m.runtime().weightsLabel()).isEqualTo("closed"));
   }
 
   @Test

@@ -99,9 +99,13 @@ public final class ModelLoader {
       return List.of();
     }
     try {
-      return Files.readAllLines(synset, StandardCharsets.UTF_8).stream()
-          .map(String::strip)
-          .toList();
+      List<String> lines =
+          Files.readAllLines(synset, StandardCharsets.UTF_8).stream().map(String::strip).toList();
+      int end = lines.size();
+      while (end > 0 && lines.get(end - 1).isEmpty()) {
+        end--; // a trailing blank line is not a class
+      }
+      return lines.subList(0, end);
     } catch (IOException e) {
       throw new GraftException(
           GraftException.Code.INVALID_ARGUMENT,

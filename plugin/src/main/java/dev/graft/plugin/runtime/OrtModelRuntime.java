@@ -45,6 +45,7 @@ public final class OrtModelRuntime implements ModelRuntime {
   private final ModelFile file;
   private final SessionSettings settings;
   private final Map<String, TensorProto> initializers;
+  private final boolean externalData;
   private final List<TensorSpec> inputs;
   private final List<TensorSpec> outputs;
   private final AtomicReference<WeightState> current = new AtomicReference<>();
@@ -59,6 +60,7 @@ public final class OrtModelRuntime implements ModelRuntime {
       inits.put(t.getName(), t);
     }
     this.initializers = inits;
+    this.externalData = file.hasExternalData();
     WeightState base = build(Weights.base(), true);
     try {
       this.inputs = specs(base.session().getInputInfo());
@@ -247,7 +249,7 @@ public final class OrtModelRuntime implements ModelRuntime {
         options.addInitializer(t.name(), tensor);
       }
       OrtSession session =
-          file.hasExternalData()
+          externalData
               ? env.createSession(file.path().toString(), options)
               : env.createSession(file.bytes(), options);
       return new WeightState(weights.label(), session, owned);
