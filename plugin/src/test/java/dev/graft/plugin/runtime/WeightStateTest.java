@@ -47,6 +47,9 @@ class WeightStateTest {
               try {
                 acquired.countDown();
                 swapped.await();
+                if (state.isClosed()) {
+                  throw new AssertionError("the session was closed under an in-flight request");
+                }
                 // the old session must still work although it is no longer current
                 inFlightResult.set(run(state.session()));
               } catch (Throwable t) {
@@ -59,13 +62,16 @@ class WeightStateTest {
     acquired.await();
     WeightState old = held.get();
 
-    runtime.swapWeights(
-        new Weights("gaussian_noise@1.0", OrtModelRuntimeTest.gaussianNoisePatch()));
+    try {
+      runtime.swapWeights(
+          new Weights("gaussian_noise@1.0", OrtModelRuntimeTest.gaussianNoisePatch()));
 
-    assertThat(runtime.currentState()).as("new requests get the new state").isNotSameAs(old);
-    assertThat(old.isClosed()).as("old state stays open while a request holds it").isFalse();
-    assertThat(old.references()).as("only the in-flight request holds it").isEqualTo(1);
-    swapped.countDown();
+      assertThat(runtime.currentState()).as("new requests get the new state").isNotSameAs(old);
+      assertThat(old.isClosed()).as("old state stays open while a request holds it").isFalse();
+      assertThat(old.references()).as("only the in-flight request holds it").isEqualTo(1);
+    } finally {
+      swapped.countDown(); // never leave the request thread waiting, even when an assertion fails
+    }
     request.join();
 
     assertThat(failure.get()).as("the in-flight request ran on the old session").isNull();
