@@ -159,6 +159,8 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
       workers.shutdownNow();
       Thread.currentThread().interrupt();
     }
+    int models = registry.list().size();
     registry.close();
+    LOG.info("Graft stopped; closed " + models + " model(s)");
   }
 }
