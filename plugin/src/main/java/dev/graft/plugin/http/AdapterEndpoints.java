@@ -2,27 +2,45 @@ package dev.graft.plugin.http;
 
 import dev.graft.onnx.GraftException;
 import dev.graft.plugin.config.ModelStore;
+import dev.graft.plugin.metrics.Metrics;
 import dev.graft.plugin.model.ModelRegistry;
 import dev.graft.plugin.patch.Adapter;
 import dev.graft.plugin.patch.ModelAdapters;
 import dev.graft.plugin.patch.SignatureSource;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /** {@code /models/{m}/adapters}: RWS signatures on live models. Stateless; thread safe. */
 final class AdapterEndpoints {
   private final ModelRegistry registry;
   private final ModelStore store;
   private final long maxBytes;
+  private final Metrics metrics;
 
-  AdapterEndpoints(ModelRegistry registry, ModelStore store, long maxBytes) {
+  AdapterEndpoints(ModelRegistry registry, ModelStore store, long maxBytes, Metrics metrics) {
     this.registry = registry;
     this.store = store;
     this.maxBytes = maxBytes;
+    this.metrics = metrics;
+  }
+
+  /** Runs a change, recording the adapter operations and the weight swap it made. */
+  private HttpReply measured(String model, Supplier<HttpReply> change) {
+    ModelAdapters adapters = registry.get(model).adapters();
+    ModelAdapters.Snapshot before = adapters.snapshot();
+    long start = System.nanoTime();
+    HttpReply reply = change.get();
+    AdapterMetrics.record(metrics, model, before, adapters.snapshot(), System.nanoTime() - start);
+    return reply;
   }
 
   /** {@code POST /models/{m}/adapters?name=&src=&alpha=&attach=&transfer=} or a body. */
   HttpReply register(String model, HttpCall call) {
+    return measured(model, () -> doRegister(model, call));
+  }
+
+  private HttpReply doRegister(String model, HttpCall call) {
     ModelAdapters adapters = registry.get(model).adapters();
     String name = call.requireParam("name");
     double alpha = call.doubleParam("alpha").orElse(1.0);
@@ -58,6 +76,10 @@ final class AdapterEndpoints {
 
   /** {@code POST /models/{m}/adapters/{a}/update?alpha=&attach=}. */
   HttpReply update(String model, String name, HttpCall call) {
+    return measured(model, () -> doUpdate(model, name, call));
+  }
+
+  private HttpReply doUpdate(String model, String name, HttpCall call) {
     Adapter a =
         registry
             .get(model)
@@ -68,7 +90,11 @@ final class AdapterEndpoints {
 
   /** {@code DELETE /models/{m}/adapters/{a}}. */
   HttpReply remove(String model, String name) {
-    registry.get(model).adapters().remove(name);
-    return HttpReply.ok(Views.status("Adapter \"" + name + "\" removed"));
+    return measured(
+        model,
+        () -> {
+          registry.get(model).adapters().remove(name);
+          return HttpReply.ok(Views.status("Adapter \"" + name + "\" removed"));
+        });
   }
 }

@@ -1,28 +1,41 @@
 package dev.graft.plugin.http;
 
 import dev.graft.plugin.config.ModelStore;
+import dev.graft.plugin.kserve.KServeInference;
+import dev.graft.plugin.metrics.Metrics;
 import dev.graft.plugin.model.ModelLoader;
 import dev.graft.plugin.model.ModelRegistry;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Maps a request to its endpoint and turns every failure into an error reply. Runs on worker
  * threads; stateless and thread safe.
  *
- * <p>Graft owns {@code /models} and below, {@code /predictions/...} and {@code /v2/models/...};
- * {@link #owns} is false for every other path so the host's own handlers keep them.
+ * <p>Graft owns {@code /models} and below, {@code /predictions/...}, the KServe v2 paths ({@code
+ * /v2}, {@code /v2/health/...}, {@code /v2/models/...}) and {@code /metrics}; {@link #owns} is
+ * false for every other path so the host's own handlers keep them.
  */
 public final class Router {
   private final ModelEndpoints models;
   private final AdapterEndpoints adapters;
   private final InferenceEndpoints inference;
+  private final V2Endpoints v2;
+  private final Metrics metrics;
 
-  public Router(ModelRegistry registry, ModelStore store, long maxRequestSize) {
+  public Router(
+      ModelRegistry registry,
+      ModelStore store,
+      long maxRequestSize,
+      KServeInference kserve,
+      Metrics metrics) {
     this.models = new ModelEndpoints(registry, new ModelLoader(), store);
-    this.adapters = new AdapterEndpoints(registry, store, maxRequestSize);
-    this.inference = new InferenceEndpoints(registry);
+    this.adapters = new AdapterEndpoints(registry, store, maxRequestSize, metrics);
+    this.inference = new InferenceEndpoints(registry, kserve.weights());
+    this.v2 = new V2Endpoints(kserve);
+    this.metrics = metrics;
   }
 
   /** Whether Graft answers this path (decoded, without the query). */
@@ -30,8 +43,12 @@ public final class Router {
     return path.equals("/models")
         || path.startsWith("/models/")
         || path.startsWith("/predictions/")
+        || path.equals("/v2")
+        || path.equals("/v2/")
+        || path.startsWith("/v2/health/")
         || path.equals("/v2/models")
-        || path.startsWith("/v2/models/");
+        || path.startsWith("/v2/models/")
+        || path.equals("/metrics");
   }
 
   /** Answers a request; never throws. */
@@ -70,6 +87,12 @@ public final class Router {
         return null;
       case "v2":
         return routeKServe(call, s, method);
+      case "metrics":
+        if (s.size() == 1) {
+          allow(method, HttpMethod.GET);
+          return new HttpReply(HttpResponseStatus.OK, Metrics.CONTENT_TYPE, metrics.scrape(), Map.of());
+        }
+        return null;
       default:
         return null;
     }
@@ -117,25 +140,43 @@ public final class Router {
   }
 
   private HttpReply routeKServe(HttpCall call, List<String> s, HttpMethod method) {
+    if (s.size() == 1) {
+      allow(method, HttpMethod.GET);
+      return v2.server();
+    }
+    if (s.size() == 3 && s.get(1).equals("health")) {
+      switch (s.get(2)) {
+        case "live":
+          allow(method, HttpMethod.GET);
+          return v2.live();
+        case "ready":
+          allow(method, HttpMethod.GET);
+          return v2.ready();
+        default:
+          return null;
+      }
+    }
     if (s.size() < 3 || !s.get(1).equals("models")) {
       return null;
     }
     String model = s.get(2);
+    String version = "";
     List<String> rest = s.subList(3, s.size());
     if (rest.size() >= 2 && rest.get(0).equals("versions")) {
-      rest = rest.subList(2, rest.size()); // one version per model: any version name is it
+      version = rest.get(1);
+      rest = rest.subList(2, rest.size());
     }
     if (rest.isEmpty()) {
       allow(method, HttpMethod.GET);
-      return inference.metadata(model);
+      return v2.metadata(model, version);
     }
     if (rest.size() == 1 && rest.get(0).equals("ready")) {
       allow(method, HttpMethod.GET);
-      return inference.ready(model);
+      return v2.modelReady(model, version);
     }
     if (rest.size() == 1 && rest.get(0).equals("infer")) {
       allow(method, HttpMethod.POST);
-      return inference.infer(model, call);
+      return v2.infer(model, version, call);
     }
     return null;
   }

@@ -53,6 +53,11 @@ public final class ModelAdapters {
     this.runtime = runtime;
   }
 
+  /** The model's name. */
+  public String model() {
+    return model;
+  }
+
   /** A consistent view: the adapters sorted by name and the label of the weights they make. */
   public record Snapshot(List<Adapter> adapters, String weights) {}
 

@@ -24,6 +24,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -35,6 +37,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * the reference and releases the old state, which closes when its last inference ends. Inference
  * never waits for a swap. Override names are validated here because ONNX Runtime accepts unknown
  * names silently.
+ *
+ * <p>Per-request weights ({@link #openVariant}) are further states built the same way but never
+ * made current; {@link #run} uses one when given. The runtime tracks the variants it opened and
+ * closes those still open when it closes.
  *
  * <p>Thread safe; swaps must be serialised by the caller. Owns every session and tensor it creates;
  * {@link #close} releases them (after in-flight inferences).
@@ -49,6 +55,8 @@ public final class OrtModelRuntime implements ModelRuntime {
   private final List<TensorSpec> inputs;
   private final List<TensorSpec> outputs;
   private final AtomicReference<WeightState> current = new AtomicReference<>();
+  private final Set<OrtVariant> variants = ConcurrentHashMap.newKeySet();
+  private final long initializerBytes;
 
   private OrtModelRuntime(String name, ModelFile file, ModelSettings modelSettings) {
     this.name = name;
@@ -61,6 +69,7 @@ public final class OrtModelRuntime implements ModelRuntime {
     }
     this.initializers = inits;
     this.externalData = file.hasExternalData();
+    this.initializerBytes = inits.values().stream().mapToLong(OrtModelRuntime::byteSize).sum();
     WeightState base = build(Weights.base(), true);
     try {
       this.inputs = specs(base.session().getInputInfo());
@@ -122,6 +131,85 @@ public final class OrtModelRuntime implements ModelRuntime {
     }
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Checks every input against the graph (name, data type, shape) before touching ONNX Runtime.
+   */
+  @Override
+  public TensorResult run(List<Tensor> feeds, Set<String> wanted, WeightVariant variant) {
+    Set<String> outputNames = outputNames(wanted);
+    checkTensors(feeds);
+    WeightState state;
+    if (variant == null) {
+      state = acquire();
+    } else if (variant instanceof OrtVariant v && v.owner() == this) {
+      if (!v.tryAcquire()) {
+        throw new GraftException(
+            GraftException.Code.UNAVAILABLE, name + ": weights " + v.label() + " were closed");
+      }
+      state = v.state;
+    } else {
+      throw GraftException.precondition("%s: weights %s are not this model's", name, variant);
+    }
+    Map<String, OnnxTensor> tensors = new HashMap<>();
+    try {
+      for (Tensor t : feeds) {
+        tensors.put(t.name(), OrtTensors.create(env, t));
+      }
+      try (OrtSession.Result result = state.session().run(tensors, outputNames)) {
+        List<Tensor> values = new ArrayList<>(outputNames.size());
+        for (Map.Entry<String, OnnxValue> e : result) {
+          values.add(OrtTensors.read(e.getKey(), e.getValue()));
+        }
+        return new TensorResult(state.label(), values);
+      }
+    } catch (OrtException e) {
+      throw new GraftException(
+          GraftException.Code.INVALID_ARGUMENT,
+          name + ": ONNX Runtime rejected the input: " + e.getMessage(),
+          e);
+    } finally {
+      tensors.values().forEach(OnnxTensor::close);
+      state.release();
+    }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The session is built exactly as {@link #swapWeights} builds one, so a variant computes
+   * what the same weights would compute once made current.
+   */
+  @Override
+  public WeightVariant openVariant(Weights weights) {
+    OrtVariant variant = new OrtVariant(build(weights, false));
+    variants.add(variant);
+    if (current.get() == null) { // closed meanwhile: close() may have missed this one
+      variant.close();
+      throw new GraftException(GraftException.Code.UNAVAILABLE, name + " is being unloaded");
+    }
+    return variant;
+  }
+
+  /**
+   * The model bytes held on the heap, plus, for the current state and every open variant, the
+   * copy of the initializers its session holds and its override tensors. Retired states still
+   * finishing requests are not counted.
+   */
+  @Override
+  public long weightBytes() {
+    WeightState s = current.get();
+    long bytes = file.bytes().length;
+    if (s != null) {
+      bytes += initializerBytes + s.overrideBytes();
+    }
+    for (OrtVariant v : variants) {
+      bytes += initializerBytes + v.state.overrideBytes();
+    }
+    return bytes;
+  }
+
   @Override
   public void swapWeights(Weights weights) {
     WeightState next = build(weights, false);
@@ -139,6 +227,14 @@ public final class OrtModelRuntime implements ModelRuntime {
     if (s != null) {
       s.release();
     }
+    for (OrtVariant v : variants) {
+      v.close();
+    }
+  }
+
+  /** Variants opened and not yet closed (tests). */
+  int openVariants() {
+    return variants.size();
   }
 
   /** Takes a reference on the current state; the caller must release it. */
@@ -231,6 +327,108 @@ public final class OrtModelRuntime implements ModelRuntime {
     if (!unknown.isEmpty()) {
       throw GraftException.invalid(
           "%s has no input named %s (inputs: %s)", name, unknown, names(inputs));
+    }
+  }
+
+  private void checkTensors(List<Tensor> feeds) {
+    Map<String, Tensor> byName = new HashMap<>();
+    for (Tensor t : feeds) {
+      if (byName.put(t.name(), t) != null) {
+        throw GraftException.invalid("%s: input %s is given twice", name, t.name());
+      }
+    }
+    for (TensorSpec spec : inputs) {
+      Tensor t = byName.remove(spec.name());
+      if (t == null) {
+        throw GraftException.invalid("%s: input %s is missing", name, spec.name());
+      }
+      if (!t.type().name().equals(spec.datatype())) {
+        throw GraftException.invalid(
+            "%s: input %s has datatype %s, the model takes %s",
+            name, spec.name(), t.type(), spec.datatype());
+      }
+      if (!OrtTensors.canFeed(t.type())) {
+        throw GraftException.precondition(
+            "%s: input %s is %s, which ONNX Runtime's Java API cannot feed",
+            name, spec.name(), t.type());
+      }
+      if (!spec.accepts(t.shape())) {
+        throw GraftException.invalid(
+            "%s: input %s has shape %s, the model takes %s",
+            name, spec.name(), Arrays.toString(t.shape()), Arrays.toString(spec.shape()));
+      }
+    }
+    if (!byName.isEmpty()) {
+      throw GraftException.invalid(
+          "%s has no input named %s (inputs: %s)", name, byName.keySet(), names(inputs));
+    }
+  }
+
+  /** Bytes of an initializer's elements (4 per element for types not listed). */
+  private static long byteSize(TensorProto t) {
+    long count = 1;
+    for (long d : t.getDimsList()) {
+      count *= d;
+    }
+    int size =
+        switch (t.getDataType()) {
+          case TensorProto.DataType.DOUBLE_VALUE,
+                  TensorProto.DataType.INT64_VALUE,
+                  TensorProto.DataType.UINT64_VALUE ->
+              8;
+          case TensorProto.DataType.FLOAT16_VALUE,
+                  TensorProto.DataType.BFLOAT16_VALUE,
+                  TensorProto.DataType.INT16_VALUE,
+                  TensorProto.DataType.UINT16_VALUE ->
+              2;
+          case TensorProto.DataType.INT8_VALUE,
+                  TensorProto.DataType.UINT8_VALUE,
+                  TensorProto.DataType.BOOL_VALUE ->
+              1;
+          default -> 4;
+        };
+    return count * size;
+  }
+
+  /** A weight state opened for per-request use; closing drops the opener's reference once. */
+  private final class OrtVariant implements WeightVariant {
+    private final WeightState state;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    OrtVariant(WeightState state) {
+      this.state = state;
+    }
+
+    OrtModelRuntime owner() {
+      return OrtModelRuntime.this;
+    }
+
+    @Override
+    public String label() {
+      return state.label();
+    }
+
+    @Override
+    public boolean tryAcquire() {
+      return state.tryAcquire();
+    }
+
+    @Override
+    public void release() {
+      state.release();
+    }
+
+    @Override
+    public void close() {
+      if (closed.compareAndSet(false, true)) {
+        variants.remove(this);
+        state.release();
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "weights " + state.label() + " of " + name;
     }
   }
 
