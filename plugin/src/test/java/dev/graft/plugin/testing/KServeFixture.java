@@ -16,11 +16,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A Graft handler serving the fixture VGG ({@code mnist-vgg}), the typed echo model ({@code echo})
- * and the unsigned-input model ({@code unsigned}) over REST (a real Netty server, {@link
+ * A Graft handler serving the fixture VGG ({@code mnist-vgg}), the typed echo model ({@code echo};
+ * {@code echo_typed} without FP16 and BF16) and the unsigned-input model ({@code unsigned}) over REST (a real Netty server, {@link
  * TestServer}) and gRPC (the plugin's own server on an ephemeral port), with clients for both. The
  * store also holds {@code noise.rws} and {@code blur.rws}, signatures for the VGG.
  */
@@ -44,12 +45,15 @@ public final class KServeFixture implements AutoCloseable {
     Path store = Files.createDirectories(tmp.resolve("store"));
     Fixtures.copyExampleModel(store);
     Files.write(store.resolve("echo.onnx"), EchoModel.echo());
+    Set<String> typed = new java.util.LinkedHashSet<>(EchoModel.FEEDABLE.keySet());
+    typed.removeAll(Set.of("FP16", "BF16")); // these have no typed gRPC contents
+    Files.write(store.resolve("echo_typed.onnx"), EchoModel.echo(typed));
     Files.write(store.resolve("unsigned.onnx"), EchoModel.unsigned());
     Files.write(store.resolve("noise.rws"), Fixtures.signature("gaussian_noise").toByteArray());
     Files.write(store.resolve("blur.rws"), Fixtures.signature("gaussian_blur").toByteArray());
     Map<String, String> config = new HashMap<>();
     config.put("model_store", store.toString());
-    config.put("load_models", "mnist-vgg,echo.onnx,unsigned.onnx");
+    config.put("load_models", "mnist-vgg,echo.onnx,echo_typed.onnx,unsigned.onnx");
     config.put("max_request_size", Integer.toString(MAX_REQUEST));
     config.put("graft.executor.threads", "2");
     config.put("grpc_address", "127.0.0.1:0");
