@@ -41,8 +41,8 @@ import java.util.logging.Logger;
  * {@code graft.executor.queue}; a full queue answers 503) and the worker writes the response
  * itself, so {@link #handleRequest} returns {@code null}.
  *
- * <p>Also serves KServe v2 over gRPC on {@code grpc_address} (see {@link GrpcServer}), started
- * once the start-up models are loaded; gRPC inferences share the same worker pool.
+ * <p>Also serves KServe v2 over gRPC on {@code grpc_address} (see {@link GrpcServer}), started once
+ * the start-up models are loaded; gRPC inferences share the same worker pool.
  *
  * <p>Owns the worker pool, the gRPC server and every model; {@link #close} (called by the host at
  * shutdown) stops gRPC, then the pool, and frees every ONNX Runtime object. Thread safe.

@@ -97,8 +97,15 @@ class GraftRequestHandlerTest {
     }
     for (String other :
         new String[] {
-          "/ping", "/", "/modelsx", "/predictions", "/v2x", "/v2/repository/index", "/invocations",
-          "/metricsx", "/server/metrics"
+          "/ping",
+          "/",
+          "/modelsx",
+          "/predictions",
+          "/v2x",
+          "/v2/repository/index",
+          "/invocations",
+          "/metricsx",
+          "/server/metrics"
         }) {
       assertThat(handler.acceptInboundMessage(request(other))).as(other).isFalse();
     }

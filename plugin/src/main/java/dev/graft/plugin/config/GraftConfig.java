@@ -168,9 +168,9 @@ public final class GraftConfig {
   }
 
   /**
-   * Where the KServe v2 gRPC service listens ({@value #GRPC_ADDRESS}, {@code host:port}, port 0
-   * for any free port; {@value #DEFAULT_GRPC_ADDRESS} when read from a file or the environment);
-   * empty when gRPC is off (an empty value, or {@link #of} without the key).
+   * Where the KServe v2 gRPC service listens ({@value #GRPC_ADDRESS}, {@code host:port}, port 0 for
+   * any free port; {@value #DEFAULT_GRPC_ADDRESS} when read from a file or the environment); empty
+   * when gRPC is off (an empty value, or {@link #of} without the key).
    */
   public Optional<String> grpcAddress() {
     return grpcAddress;

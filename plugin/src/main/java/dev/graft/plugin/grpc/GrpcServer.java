@@ -10,8 +10,8 @@ import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -21,10 +21,10 @@ import java.util.logging.Logger;
  * The KServe v2 gRPC endpoint: a grpc-java server (its own shaded Netty) on {@code grpc_address}.
  *
  * <p>Owns the server and its small executor (two daemon threads that decode messages and answer
- * health and metadata calls; inference is handed to the plugin's worker pool). Messages larger
- * than {@code max_request_size} are refused by grpc-java with {@code RESOURCE_EXHAUSTED}. {@link
- * #close} stops accepting calls, lets running calls finish for up to five seconds, then cancels
- * the rest; it is idempotent.
+ * health and metadata calls; inference is handed to the plugin's worker pool). Messages larger than
+ * {@code max_request_size} are refused by grpc-java with {@code RESOURCE_EXHAUSTED}. {@link #close}
+ * stops accepting calls, lets running calls finish for up to five seconds, then cancels the rest;
+ * it is idempotent.
  */
 public final class GrpcServer implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(GrpcServer.class.getName());

@@ -87,9 +87,7 @@ final class KServeGrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceServ
     answer(
         out,
         "ModelMetadata",
-        () ->
-            ProtoTensors.metadata(
-                kserve.modelMetadata(request.getName(), request.getVersion())));
+        () -> ProtoTensors.metadata(kserve.modelMetadata(request.getName(), request.getVersion())));
   }
 
   @Override
@@ -112,8 +110,7 @@ final class KServeGrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceServ
     long start = System.nanoTime();
     ModelInferResponse response;
     try {
-      response =
-          ProtoTensors.response(kserve.infer(ProtoTensors.request(request), List.of()));
+      response = ProtoTensors.response(kserve.infer(ProtoTensors.request(request), List.of()));
     } catch (Throwable t) { // the client must get an answer whatever happened
       Status status = GrpcStatuses.of(t, "ModelInfer");
       record(request.getModelName(), status, start - t0, System.nanoTime() - start);

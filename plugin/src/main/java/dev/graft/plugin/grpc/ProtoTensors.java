@@ -125,13 +125,7 @@ final class ProtoTensors {
       throw GraftException.invalid(
           "input %s: shape %s holds %d elements but the %s contents have %d"
               + " (%s data go in %s)",
-          name,
-          java.util.Arrays.toString(shape),
-          count,
-          type,
-          given,
-          type,
-          field(type));
+          name, java.util.Arrays.toString(shape), count, type, given, type, field(type));
     }
     return b.build(shape);
   }

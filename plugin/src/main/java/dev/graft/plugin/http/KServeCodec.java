@@ -25,21 +25,22 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Reads KServe v2 REST inference requests: JSON, or JSON followed by binary tensor data (the
- * binary tensor extension: header {@value #HEADER_LENGTH} gives the JSON's length, and each input
- * with parameter {@value #BINARY_DATA_SIZE} takes that many bytes of the rest, in input order).
+ * Reads KServe v2 REST inference requests: JSON, or JSON followed by binary tensor data (the binary
+ * tensor extension: header {@value #HEADER_LENGTH} gives the JSON's length, and each input with
+ * parameter {@value #BINARY_DATA_SIZE} takes that many bytes of the rest, in input order).
  *
  * <p>JSON {@code data} may be flat or nested (row-major); its elements must suit the datatype:
  * booleans for BOOL, integers within range for the integer types, numbers for the float types
  * (parsed from their text, so every float32 round-trips exactly), strings for BYTES (UTF-8).
- * Elements are converted straight into the raw form while streaming when the datatype comes
- * before the data, as clients write it. Stateless.
+ * Elements are converted straight into the raw form while streaming when the datatype comes before
+ * the data, as clients write it. Stateless.
  */
 final class KServeCodec {
   static final String HEADER_LENGTH = "Inference-Header-Content-Length";
   static final String BINARY_DATA_SIZE = "binary_data_size";
 
-  private static final BigInteger UINT64_MAX = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
+  private static final BigInteger UINT64_MAX =
+      BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
 
   private KServeCodec() {}
 
@@ -304,8 +305,7 @@ final class KServeCodec {
         }
         case NULL -> in.nextNull();
         default ->
-            throw GraftException.invalid(
-                "parameter %s must be a boolean, number or string", key);
+            throw GraftException.invalid("parameter %s must be a boolean, number or string", key);
       }
     }
     in.endObject();

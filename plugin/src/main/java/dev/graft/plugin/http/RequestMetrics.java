@@ -7,9 +7,8 @@ import java.util.List;
 
 /**
  * Records REST inference requests ({@code /predictions/{m}} and {@code /v2/models/{m}/.../infer})
- * in the metrics; other paths are not inference and are not counted. A model that is not
- * registered is counted as {@value #UNKNOWN_MODEL}, so clients cannot grow the label set at will.
- * Stateless.
+ * in the metrics; other paths are not inference and are not counted. A model that is not registered
+ * is counted as {@value #UNKNOWN_MODEL}, so clients cannot grow the label set at will. Stateless.
  */
 public final class RequestMetrics {
   static final String UNKNOWN_MODEL = "_unknown";

@@ -90,7 +90,8 @@ public final class Router {
       case "metrics":
         if (s.size() == 1) {
           allow(method, HttpMethod.GET);
-          return new HttpReply(HttpResponseStatus.OK, Metrics.CONTENT_TYPE, metrics.scrape(), Map.of());
+          return new HttpReply(
+              HttpResponseStatus.OK, Metrics.CONTENT_TYPE, metrics.scrape(), Map.of());
         }
         return null;
       default:

@@ -60,8 +60,7 @@ final class V2Endpoints {
 
   /** {@code POST /v2/models/{m}[/versions/{v}]/infer}, JSON or binary. */
   HttpReply infer(String model, String version, HttpCall call) {
-    InferRequest request =
-        KServeCodec.read(model, version, call.body(), binaryHeaderLength(call));
+    InferRequest request = KServeCodec.read(model, version, call.body(), binaryHeaderLength(call));
     InferResponse response = kserve.infer(request, transportAdapters(call));
     return KServeReplies.infer(response, request);
   }

@@ -99,9 +99,9 @@ public final class KServeInference {
   /**
    * Runs an inference.
    *
-   * @param transportAdapters adapter selections the transport carried outside the request
-   *     ({@code ?adapters=}, header {@value RequestWeights#HEADER}); they and the request's
-   *     {@code adapters} parameter must agree
+   * @param transportAdapters adapter selections the transport carried outside the request ({@code
+   *     ?adapters=}, header {@value RequestWeights#HEADER}); they and the request's {@code
+   *     adapters} parameter must agree
    * @throws GraftException {@code NOT_FOUND} for an unknown model or version, {@code
    *     INVALID_ARGUMENT} for inputs, outputs or adapters that do not fit the model, and whatever
    *     the runtime throws

@@ -97,8 +97,7 @@ public final class Metrics {
         .name("graft_weight_bytes")
         .help("Bytes of weights a model holds in memory (estimate)")
         .labelNames("model")
-        .callback(
-            cb -> weightBytes.get().forEach((model, bytes) -> cb.call(bytes, model)))
+        .callback(cb -> weightBytes.get().forEach((model, bytes) -> cb.call(bytes, model)))
         .register(registry);
   }
 

@@ -7,10 +7,10 @@ import java.util.OptionalDouble;
 import java.util.regex.Pattern;
 
 /**
- * The adapters one request asks for instead of the attached set: {@code fog:0.5,noise}. Entries
- * are separated by {@code ,} or {@code +} and an alpha follows {@code :} or {@code @}, so an
- * {@code X-Graft-Weights} value ({@code fog@0.5+noise@1.0}) can be sent back as it is. An entry
- * without alpha uses the adapter's registered alpha; an empty selection means the base weights.
+ * The adapters one request asks for instead of the attached set: {@code fog:0.5,noise}. Entries are
+ * separated by {@code ,} or {@code +} and an alpha follows {@code :} or {@code @}, so an {@code
+ * X-Graft-Weights} value ({@code fog@0.5+noise@1.0}) can be sent back as it is. An entry without
+ * alpha uses the adapter's registered alpha; an empty selection means the base weights.
  *
  * @param entries the requested adapters, in the order given
  */

@@ -49,10 +49,9 @@ public interface ModelRuntime extends AutoCloseable {
    * @param outputs the outputs to return; empty for all
    * @param variant weights from {@link #openVariant} of this runtime to run on instead of the
    *     current ones, or {@code null} for the current ones
-   * @throws GraftException {@code INVALID_ARGUMENT} for a missing, unknown, ill-typed or
-   *     ill-shaped input or an unknown output; {@code FAILED_PRECONDITION} for a data type the
-   *     runtime cannot feed or a variant it did not open; {@code UNAVAILABLE} once closed (or the
-   *     variant is)
+   * @throws GraftException {@code INVALID_ARGUMENT} for a missing, unknown, ill-typed or ill-shaped
+   *     input or an unknown output; {@code FAILED_PRECONDITION} for a data type the runtime cannot
+   *     feed or a variant it did not open; {@code UNAVAILABLE} once closed (or the variant is)
    */
   default TensorResult run(List<Tensor> inputs, Set<String> outputs, WeightVariant variant) {
     if (variant != null) {
@@ -72,8 +71,8 @@ public interface ModelRuntime extends AutoCloseable {
   }
 
   /**
-   * Builds {@code weights} beside the current weights, for requests that choose their own
-   * adapters; the current weights do not change. Takes as long as a {@link #swapWeights}.
+   * Builds {@code weights} beside the current weights, for requests that choose their own adapters;
+   * the current weights do not change. Takes as long as a {@link #swapWeights}.
    *
    * @return the variant, holding one reference that the caller owns (see {@link WeightVariant})
    * @throws GraftException as {@link #swapWeights}; {@code FAILED_PRECONDITION} when the runtime
@@ -85,8 +84,8 @@ public interface ModelRuntime extends AutoCloseable {
   }
 
   /**
-   * An estimate of the bytes of weights this model holds in memory (all live weight states); 0
-   * when unknown.
+   * An estimate of the bytes of weights this model holds in memory (all live weight states); 0 when
+   * unknown.
    */
   default long weightBytes() {
     return 0;

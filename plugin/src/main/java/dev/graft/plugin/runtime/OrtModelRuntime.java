@@ -178,8 +178,8 @@ public final class OrtModelRuntime implements ModelRuntime {
   /**
    * {@inheritDoc}
    *
-   * <p>The session is built exactly as {@link #swapWeights} builds one, so a variant computes
-   * what the same weights would compute once made current.
+   * <p>The session is built exactly as {@link #swapWeights} builds one, so a variant computes what
+   * the same weights would compute once made current.
    */
   @Override
   public WeightVariant openVariant(Weights weights) {
@@ -193,9 +193,9 @@ public final class OrtModelRuntime implements ModelRuntime {
   }
 
   /**
-   * The model bytes held on the heap, plus, for the current state and every open variant, the
-   * copy of the initializers its session holds and its override tensors. Retired states still
-   * finishing requests are not counted.
+   * The model bytes held on the heap, plus, for the current state and every open variant, the copy
+   * of the initializers its session holds and its override tensors. Retired states still finishing
+   * requests are not counted.
    */
   @Override
   public long weightBytes() {
@@ -373,17 +373,17 @@ public final class OrtModelRuntime implements ModelRuntime {
     int size =
         switch (t.getDataType()) {
           case TensorProto.DataType.DOUBLE_VALUE,
-                  TensorProto.DataType.INT64_VALUE,
-                  TensorProto.DataType.UINT64_VALUE ->
+              TensorProto.DataType.INT64_VALUE,
+              TensorProto.DataType.UINT64_VALUE ->
               8;
           case TensorProto.DataType.FLOAT16_VALUE,
-                  TensorProto.DataType.BFLOAT16_VALUE,
-                  TensorProto.DataType.INT16_VALUE,
-                  TensorProto.DataType.UINT16_VALUE ->
+              TensorProto.DataType.BFLOAT16_VALUE,
+              TensorProto.DataType.INT16_VALUE,
+              TensorProto.DataType.UINT16_VALUE ->
               2;
           case TensorProto.DataType.INT8_VALUE,
-                  TensorProto.DataType.UINT8_VALUE,
-                  TensorProto.DataType.BOOL_VALUE ->
+              TensorProto.DataType.UINT8_VALUE,
+              TensorProto.DataType.BOOL_VALUE ->
               1;
           default -> 4;
         };

@@ -71,8 +71,7 @@ final class OrtTensors {
       case INT32 -> OnnxTensor.createTensor(env, data.asIntBuffer(), shape);
       case INT16 -> OnnxTensor.createTensor(env, data.asShortBuffer(), shape, OnnxJavaType.INT16);
       case FP16 -> OnnxTensor.createTensor(env, data.asShortBuffer(), shape, OnnxJavaType.FLOAT16);
-      case BF16 ->
-          OnnxTensor.createTensor(env, data.asShortBuffer(), shape, OnnxJavaType.BFLOAT16);
+      case BF16 -> OnnxTensor.createTensor(env, data.asShortBuffer(), shape, OnnxJavaType.BFLOAT16);
       case INT8 -> OnnxTensor.createTensor(env, data, shape, OnnxJavaType.INT8);
       case UINT8 -> OnnxTensor.createTensor(env, data, shape, OnnxJavaType.UINT8);
       case BOOL -> OnnxTensor.createTensor(env, data, shape, OnnxJavaType.BOOL);
@@ -86,8 +85,7 @@ final class OrtTensors {
 
   /** Reads an output value into a tensor. */
   static Tensor read(String name, OnnxValue value) throws OrtException {
-    DataType type =
-        value instanceof OnnxTensor tensor ? dataType(tensor.getInfo().onnxType) : null;
+    DataType type = value instanceof OnnxTensor tensor ? dataType(tensor.getInfo().onnxType) : null;
     if (type == null) {
       throw GraftException.precondition(
           "output %s is %s, which the protocol cannot carry", name, value.getInfo());

@@ -6,8 +6,8 @@ import java.util.Arrays;
 
 /**
  * Builds the raw data of a {@link Tensor} element by element, converting and range-checking each
- * value for the data type: integers must fit (UINT64 takes the unsigned 64-bit pattern), floats
- * are narrowed to FP16/BF16 with ONNX Runtime's conversion. Not thread safe; one per tensor.
+ * value for the data type: integers must fit (UINT64 takes the unsigned 64-bit pattern), floats are
+ * narrowed to FP16/BF16 with ONNX Runtime's conversion. Not thread safe; one per tensor.
  */
 public final class TensorBuilder {
   private final String name;

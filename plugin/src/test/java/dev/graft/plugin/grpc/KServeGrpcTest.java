@@ -65,7 +65,8 @@ class KServeGrpcTest {
   @Test
   void modelReadyAndMetadataKnowVersionOneAndRefuseTheRest() {
     GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub stub = f.grpc();
-    assertThat(stub.modelReady(ModelReadyRequest.newBuilder().setName("mnist-vgg").build()).getReady())
+    assertThat(
+            stub.modelReady(ModelReadyRequest.newBuilder().setName("mnist-vgg").build()).getReady())
         .isTrue();
     ModelMetadataResponse meta =
         stub.modelMetadata(
@@ -135,10 +136,22 @@ class KServeGrpcTest {
     ModelInferRequest.Builder request = ModelInferRequest.newBuilder().setModelName("echo_typed");
     Map<String, InferTensorContents> contents =
         Map.ofEntries(
-            Map.entry("BOOL", InferTensorContents.newBuilder().addAllBoolContents(List.of(true, false, true)).build()),
-            Map.entry("UINT8", InferTensorContents.newBuilder().addAllUintContents(List.of(0, 7, 255)).build()),
-            Map.entry("INT8", InferTensorContents.newBuilder().addAllIntContents(List.of(-128, 0, 127)).build()),
-            Map.entry("INT16", InferTensorContents.newBuilder().addAllIntContents(List.of(-32768, 1, 32767)).build()),
+            Map.entry(
+                "BOOL",
+                InferTensorContents.newBuilder()
+                    .addAllBoolContents(List.of(true, false, true))
+                    .build()),
+            Map.entry(
+                "UINT8",
+                InferTensorContents.newBuilder().addAllUintContents(List.of(0, 7, 255)).build()),
+            Map.entry(
+                "INT8",
+                InferTensorContents.newBuilder().addAllIntContents(List.of(-128, 0, 127)).build()),
+            Map.entry(
+                "INT16",
+                InferTensorContents.newBuilder()
+                    .addAllIntContents(List.of(-32768, 1, 32767))
+                    .build()),
             Map.entry(
                 "INT32",
                 InferTensorContents.newBuilder()
@@ -156,7 +169,9 @@ class KServeGrpcTest {
                     .build()),
             Map.entry(
                 "FP64",
-                InferTensorContents.newBuilder().addAllFp64Contents(List.of(0.1, -1.5, 1.0e300)).build()),
+                InferTensorContents.newBuilder()
+                    .addAllFp64Contents(List.of(0.1, -1.5, 1.0e300))
+                    .build()),
             Map.entry(
                 "BYTES",
                 InferTensorContents.newBuilder()
@@ -204,11 +219,15 @@ class KServeGrpcTest {
     float[] images = Fixtures.testImages("", 1);
     ModelInferRequest mixed =
         rawVgg(images, 1)
-            .setInputs(0, vggInput(1).setContents(InferTensorContents.newBuilder().addFp32Contents(1)))
+            .setInputs(
+                0, vggInput(1).setContents(InferTensorContents.newBuilder().addFp32Contents(1)))
             .build();
     assertStatus(() -> f.grpc().modelInfer(mixed), Status.Code.INVALID_ARGUMENT, "use one form");
     ModelInferRequest extraRaw = rawVgg(images, 1).addRawInputContents(ByteString.EMPTY).build();
-    assertStatus(() -> f.grpc().modelInfer(extraRaw), Status.Code.INVALID_ARGUMENT, "2 raw_input_contents for 1 inputs");
+    assertStatus(
+        () -> f.grpc().modelInfer(extraRaw),
+        Status.Code.INVALID_ARGUMENT,
+        "2 raw_input_contents for 1 inputs");
   }
 
   @Test
@@ -219,22 +238,31 @@ class KServeGrpcTest {
         Status.Code.NOT_FOUND,
         "nope");
     ModelInferRequest wrongShape =
-        rawVgg(images, 2).setInputs(0, vggInput(2).clearShape().addAllShape(List.of(2L, 28L, 28L, 1L))).build();
+        rawVgg(images, 2)
+            .setInputs(0, vggInput(2).clearShape().addAllShape(List.of(2L, 28L, 28L, 1L)))
+            .build();
     assertStatus(() -> f.grpc().modelInfer(wrongShape), Status.Code.INVALID_ARGUMENT, "shape");
     ModelInferRequest wrongCount = rawVgg(images, 2).setInputs(0, vggInput(3)).build();
     assertStatus(() -> f.grpc().modelInfer(wrongCount), Status.Code.INVALID_ARGUMENT, "needs");
     ModelInferRequest wrongType =
         rawVgg(images, 2).setInputs(0, vggInput(2).setDatatype("INT32")).build();
-    assertStatus(() -> f.grpc().modelInfer(wrongType), Status.Code.INVALID_ARGUMENT, "datatype INT32");
+    assertStatus(
+        () -> f.grpc().modelInfer(wrongType), Status.Code.INVALID_ARGUMENT, "datatype INT32");
     ModelInferRequest wrongField =
         ModelInferRequest.newBuilder()
             .setModelName("mnist-vgg")
-            .addInputs(vggInput(1).setContents(InferTensorContents.newBuilder().addAllIntContents(List.of(1, 2))))
+            .addInputs(
+                vggInput(1)
+                    .setContents(InferTensorContents.newBuilder().addAllIntContents(List.of(1, 2))))
             .build();
-    assertStatus(() -> f.grpc().modelInfer(wrongField), Status.Code.INVALID_ARGUMENT, "fp32_contents");
+    assertStatus(
+        () -> f.grpc().modelInfer(wrongField), Status.Code.INVALID_ARGUMENT, "fp32_contents");
     ModelInferRequest unknownOutput =
-        rawVgg(images, 2).addOutputs(ModelInferRequest.InferRequestedOutputTensor.newBuilder().setName("x")).build();
-    assertStatus(() -> f.grpc().modelInfer(unknownOutput), Status.Code.INVALID_ARGUMENT, "no output named");
+        rawVgg(images, 2)
+            .addOutputs(ModelInferRequest.InferRequestedOutputTensor.newBuilder().setName("x"))
+            .build();
+    assertStatus(
+        () -> f.grpc().modelInfer(unknownOutput), Status.Code.INVALID_ARGUMENT, "no output named");
   }
 
   @Test
@@ -247,7 +275,8 @@ class KServeGrpcTest {
                     .setName("in")
                     .setDatatype("UINT16")
                     .addShape(2)
-                    .setContents(InferTensorContents.newBuilder().addAllUintContents(List.of(1, 2))))
+                    .setContents(
+                        InferTensorContents.newBuilder().addAllUintContents(List.of(1, 2))))
             .build();
     assertStatus(() -> f.grpc().modelInfer(request), Status.Code.FAILED_PRECONDITION, "UINT16");
   }
@@ -256,9 +285,7 @@ class KServeGrpcTest {
   void messagesOverMaxRequestSizeAreResourceExhausted() {
     float[] images = Fixtures.testImages("", 100);
     assertStatus(
-        () -> f.grpc().modelInfer(rawVgg(images, 100).build()),
-        Status.Code.RESOURCE_EXHAUSTED,
-        "");
+        () -> f.grpc().modelInfer(rawVgg(images, 100).build()), Status.Code.RESOURCE_EXHAUSTED, "");
     assertThat(f.grpc().serverLive(ServerLiveRequest.getDefaultInstance()).getLive())
         .as("the server keeps serving")
         .isTrue();
@@ -269,7 +296,8 @@ class KServeGrpcTest {
     float[] images = Fixtures.testImages("", 1);
     f.grpc().modelInfer(rawVgg(images, 1).build());
     String text = new String(f.handler().metrics().scrape(), StandardCharsets.UTF_8);
-    assertThat(text).contains("graft_requests_total{model=\"mnist-vgg\",protocol=\"grpc\",status=\"OK\"}");
+    assertThat(text)
+        .contains("graft_requests_total{model=\"mnist-vgg\",protocol=\"grpc\",status=\"OK\"}");
   }
 
   @Test
@@ -279,7 +307,8 @@ class KServeGrpcTest {
         rawVgg(images, 1)
             .putParameters("adapters", InferParameter.newBuilder().setStringParam("nope").build())
             .build();
-    assertStatus(() -> f.grpc().modelInfer(request), Status.Code.INVALID_ARGUMENT, "no adapter named nope");
+    assertStatus(
+        () -> f.grpc().modelInfer(request), Status.Code.INVALID_ARGUMENT, "no adapter named nope");
   }
 
   // ---- helpers

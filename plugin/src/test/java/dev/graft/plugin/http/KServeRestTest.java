@@ -65,7 +65,8 @@ class KServeRestTest {
     JsonObject meta = ok(f.get("/v2/models/echo/versions/1"));
     assertThat(meta.getAsJsonArray("versions").toString()).isEqualTo("[\"1\"]");
     assertThat(meta.getAsJsonArray("inputs")).hasSize(EchoData.JSON.size());
-    assertThat(meta.toString()).contains("{\"name\":\"in_FP16\",\"datatype\":\"FP16\",\"shape\":[-1]}");
+    assertThat(meta.toString())
+        .contains("{\"name\":\"in_FP16\",\"datatype\":\"FP16\",\"shape\":[-1]}");
     assertThat(ok(f.get("/v2/models/mnist-vgg/versions/1/ready")).get("ready").getAsBoolean())
         .isTrue();
     assertError(f.get("/v2/models/mnist-vgg/versions/2"), 404, "no version 2");
@@ -92,7 +93,11 @@ class KServeRestTest {
   @Test
   void everyDatatypeRoundTripsThroughJson() throws Exception {
     JsonObject body =
-        ok(f.post(ECHO, EchoData.jsonRequest(Map.of(), "").getBytes(StandardCharsets.UTF_8), "application/json"));
+        ok(
+            f.post(
+                ECHO,
+                EchoData.jsonRequest(Map.of(), "").getBytes(StandardCharsets.UTF_8),
+                "application/json"));
     Map<String, JsonObject> outputs = byName(body);
     EchoData.JSON.forEach(
         (type, values) -> {
@@ -111,7 +116,8 @@ class KServeRestTest {
 
   @Test
   void everyDatatypeRoundTripsThroughTheBinaryExtension() throws Exception {
-    StringBuilder json = new StringBuilder("{\"parameters\":{\"binary_data_output\":true},\"inputs\":[");
+    StringBuilder json =
+        new StringBuilder("{\"parameters\":{\"binary_data_output\":true},\"inputs\":[");
     ByteArrayOutputStream binary = new ByteArrayOutputStream();
     boolean first = true;
     for (String type : EchoData.JSON.keySet()) {
@@ -153,7 +159,10 @@ class KServeRestTest {
   void binaryAndJsonRequestsGiveIdenticalLogits() throws Exception {
     float[] images = Fixtures.testImages("", 2);
     byte[] raw = new byte[images.length * 4];
-    java.nio.ByteBuffer.wrap(raw).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(images);
+    java.nio.ByteBuffer.wrap(raw)
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+        .asFloatBuffer()
+        .put(images);
     String json =
         "{\"inputs\":[{\"name\":\"input\",\"shape\":[2,1,28,28],\"datatype\":\"FP32\","
             + "\"parameters\":{\"binary_data_size\":"
@@ -166,45 +175,58 @@ class KServeRestTest {
   @Test
   void outputsSelectionReturnsOnlyTheNamedOutputs() throws Exception {
     String request =
-        EchoData.jsonRequest(Map.of(), "\"outputs\":[{\"name\":\"out_INT8\"},{\"name\":\"out_BYTES\"}]");
-    JsonObject body = ok(f.post(ECHO, request.getBytes(StandardCharsets.UTF_8), "application/json"));
+        EchoData.jsonRequest(
+            Map.of(), "\"outputs\":[{\"name\":\"out_INT8\"},{\"name\":\"out_BYTES\"}]");
+    JsonObject body =
+        ok(f.post(ECHO, request.getBytes(StandardCharsets.UTF_8), "application/json"));
     assertThat(byName(body).keySet()).containsExactly("out_INT8", "out_BYTES");
     String unknown = EchoData.jsonRequest(Map.of(), "\"outputs\":[{\"name\":\"nope\"}]");
-    assertError(f.post(ECHO, unknown.getBytes(StandardCharsets.UTF_8), "application/json"), 400, "nope");
+    assertError(
+        f.post(ECHO, unknown.getBytes(StandardCharsets.UTF_8), "application/json"), 400, "nope");
   }
 
   @Test
   void inputsThatDoNotFitTheModelAre400() throws Exception {
     Map<String, String> wrongType =
-        Map.of("INT64", "{\"name\":\"in_INT64\",\"shape\":[3],\"datatype\":\"INT32\",\"data\":[1,2,3]}");
+        Map.of(
+            "INT64",
+            "{\"name\":\"in_INT64\",\"shape\":[3],\"datatype\":\"INT32\",\"data\":[1,2,3]}");
     assertError(echo(wrongType), 400, "datatype INT32");
     Map<String, String> outOfRange =
-        Map.of("INT8", "{\"name\":\"in_INT8\",\"shape\":[3],\"datatype\":\"INT8\",\"data\":[1,2,300]}");
+        Map.of(
+            "INT8",
+            "{\"name\":\"in_INT8\",\"shape\":[3],\"datatype\":\"INT8\",\"data\":[1,2,300]}");
     assertError(echo(outOfRange), 400, "outside the range of INT8");
     Map<String, String> notInteger =
-        Map.of("INT32", "{\"name\":\"in_INT32\",\"shape\":[3],\"datatype\":\"INT32\",\"data\":[1,2,2.5]}");
+        Map.of(
+            "INT32",
+            "{\"name\":\"in_INT32\",\"shape\":[3],\"datatype\":\"INT32\",\"data\":[1,2,2.5]}");
     assertError(echo(notInteger), 400, "integers");
     Map<String, String> wrongCount =
-        Map.of("FP32", "{\"name\":\"in_FP32\",\"shape\":[4],\"datatype\":\"FP32\",\"data\":[1,2,3]}");
+        Map.of(
+            "FP32", "{\"name\":\"in_FP32\",\"shape\":[4],\"datatype\":\"FP32\",\"data\":[1,2,3]}");
     assertError(echo(wrongCount), 400, "4 elements");
     Map<String, String> unknownType =
-        Map.of("FP32", "{\"name\":\"in_FP32\",\"shape\":[3],\"datatype\":\"FLOAT\",\"data\":[1,2,3]}");
+        Map.of(
+            "FP32", "{\"name\":\"in_FP32\",\"shape\":[3],\"datatype\":\"FLOAT\",\"data\":[1,2,3]}");
     assertError(echo(unknownType), 400, "unknown datatype");
     float[] one = Fixtures.testImages("", 1);
-    String wrongShape =
-        V2Json.vggRequest(one, 1, "").replace("[1,1,28,28]", "[1,28,28,1]");
+    String wrongShape = V2Json.vggRequest(one, 1, "").replace("[1,1,28,28]", "[1,28,28,1]");
     assertError(f.post(VGG, wrongShape.getBytes(), "application/json"), 400, "shape");
     assertError(f.post(VGG, "{not json".getBytes(), "application/json"), 400, "malformed");
     assertError(
-        f.post("/v2/models/nope/infer", V2Json.vggRequest(one, 1, "").getBytes(), "application/json"),
+        f.post(
+            "/v2/models/nope/infer", V2Json.vggRequest(one, 1, "").getBytes(), "application/json"),
         404,
         "nope");
   }
 
   @Test
   void unsignedInputsAreRefusedBecauseOnnxRuntimeJavaCannotFeedThem() throws Exception {
-    String request = "{\"inputs\":[{\"name\":\"in\",\"shape\":[2],\"datatype\":\"UINT16\",\"data\":[1,2]}]}";
-    assertError(f.post("/v2/models/unsigned/infer", request.getBytes(), "application/json"), 400, "UINT16");
+    String request =
+        "{\"inputs\":[{\"name\":\"in\",\"shape\":[2],\"datatype\":\"UINT16\",\"data\":[1,2]}]}";
+    assertError(
+        f.post("/v2/models/unsigned/infer", request.getBytes(), "application/json"), 400, "UINT16");
   }
 
   @Test
@@ -219,12 +241,7 @@ class KServeRestTest {
             + "\"parameters\":{\"binary_data_size\":8}}]}";
     assertError(postBinary("/v2/models/unsigned/infer", both, new byte[8]), 400, "both data");
     assertError(
-        f.post(
-            VGG,
-            "{}".getBytes(),
-            "application/json",
-            "Inference-Header-Content-Length",
-            "99"),
+        f.post(VGG, "{}".getBytes(), "application/json", "Inference-Header-Content-Length", "99"),
         400,
         "Inference-Header-Content-Length");
   }
@@ -232,7 +249,10 @@ class KServeRestTest {
   @Test
   void bodiesOverMaxRequestSizeAre413() throws Exception {
     float[] images = Fixtures.testImages("", 100);
-    assertError(f.post(VGG, V2Json.vggRequest(images, 100, "").getBytes(), "application/json"), 413, "max_request_size");
+    assertError(
+        f.post(VGG, V2Json.vggRequest(images, 100, "").getBytes(), "application/json"),
+        413,
+        "max_request_size");
   }
 
   @Test
@@ -255,10 +275,14 @@ class KServeRestTest {
   // ---- helpers
 
   private HttpResponse<byte[]> echo(Map<String, String> override) throws Exception {
-    return f.post(ECHO, EchoData.jsonRequest(override, "").getBytes(StandardCharsets.UTF_8), "application/json");
+    return f.post(
+        ECHO,
+        EchoData.jsonRequest(override, "").getBytes(StandardCharsets.UTF_8),
+        "application/json");
   }
 
-  private HttpResponse<byte[]> postBinary(String path, String json, byte[] binary) throws Exception {
+  private HttpResponse<byte[]> postBinary(String path, String json, byte[] binary)
+      throws Exception {
     byte[] head = json.getBytes(StandardCharsets.UTF_8);
     byte[] body = Arrays.copyOf(head, head.length + binary.length);
     System.arraycopy(binary, 0, body, head.length, binary.length);

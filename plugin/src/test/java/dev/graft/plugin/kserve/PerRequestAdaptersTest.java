@@ -79,7 +79,11 @@ class PerRequestAdaptersTest {
     assertThat(outputs(header)).containsExactly(attached);
     HttpResponse<byte[]> parameter =
         infer("", Map.of(), "\"parameters\":{\"adapters\":\"noise@0.5\"}");
-    assertThat(V2Json.object(parameter.body()).getAsJsonObject("parameters").get("graft_weights").getAsString())
+    assertThat(
+            V2Json.object(parameter.body())
+                .getAsJsonObject("parameters")
+                .get("graft_weights")
+                .getAsString())
         .isEqualTo("noise@0.5");
     assertThat(outputs(parameter)).containsExactly(attached);
 
@@ -90,7 +94,8 @@ class PerRequestAdaptersTest {
             .modelInfer(
                 ModelInferRequest.newBuilder()
                     .setModelName("mnist-vgg")
-                    .putParameters("adapters", InferParameter.newBuilder().setStringParam("noise:0.5").build())
+                    .putParameters(
+                        "adapters", InferParameter.newBuilder().setStringParam("noise:0.5").build())
                     .addInputs(
                         ModelInferRequest.InferInputTensor.newBuilder()
                             .setName("input")
@@ -98,9 +103,14 @@ class PerRequestAdaptersTest {
                             .addAllShape(Arrays.asList(2L, 1L, 28L, 28L)))
                     .addRawInputContents(ByteString.copyFrom(raw.array()))
                     .build());
-    assertThat(grpc.getParametersMap().get("graft_weights").getStringParam()).isEqualTo("noise@0.5");
+    assertThat(grpc.getParametersMap().get("graft_weights").getStringParam())
+        .isEqualTo("noise@0.5");
     float[] grpcOut = new float[20];
-    grpc.getRawOutputContents(0).asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(grpcOut);
+    grpc.getRawOutputContents(0)
+        .asReadOnlyByteBuffer()
+        .order(ByteOrder.LITTLE_ENDIAN)
+        .asFloatBuffer()
+        .get(grpcOut);
     assertThat(grpcOut).containsExactly(attached);
   }
 
@@ -130,7 +140,8 @@ class PerRequestAdaptersTest {
     HttpResponse<byte[]> unknown = infer("?adapters=fog", Map.of(), "");
     assertThat(unknown.statusCode()).isEqualTo(400);
     assertThat(V2Json.utf8(unknown.body())).contains("no adapter named fog");
-    HttpResponse<byte[]> conflicting = infer("?adapters=noise", Map.of("X-Graft-Adapters", "blur"), "");
+    HttpResponse<byte[]> conflicting =
+        infer("?adapters=noise", Map.of("X-Graft-Adapters", "blur"), "");
     assertThat(conflicting.statusCode()).isEqualTo(400);
     assertThat(V2Json.utf8(conflicting.body())).contains("different adapter sets");
     assertThat(infer("?adapters=noise:NaN", Map.of(), "").statusCode()).isEqualTo(400);
@@ -154,7 +165,8 @@ class PerRequestAdaptersTest {
     String metrics = new String(f.handler().metrics().scrape(), StandardCharsets.UTF_8);
     assertThat(metrics)
         .as("noise:0.1 was a hit; blur:0.1 was evicted by noise:0.2 and built again")
-        .containsPattern("graft_weights_build_seconds_count\\{kind=\"variant\",model=\"mnist-vgg\"\\} [5-9]");
+        .containsPattern(
+            "graft_weights_build_seconds_count\\{kind=\"variant\",model=\"mnist-vgg\"\\} [5-9]");
   }
 
   // ---- helpers
@@ -191,13 +203,17 @@ class PerRequestAdaptersTest {
 
   private void register(String name, String src) throws Exception {
     HttpResponse<byte[]> r =
-        f.post("/models/mnist-vgg/adapters?name=" + name + "&src=" + src + "&attach=false", new byte[0], "text/plain");
+        f.post(
+            "/models/mnist-vgg/adapters?name=" + name + "&src=" + src + "&attach=false",
+            new byte[0],
+            "text/plain");
     assertThat(r.statusCode()).as(V2Json.utf8(r.body())).isEqualTo(200);
   }
 
   private void update(String name, String query) throws Exception {
     HttpResponse<byte[]> r =
-        f.post("/models/mnist-vgg/adapters/" + name + "/update?" + query, new byte[0], "text/plain");
+        f.post(
+            "/models/mnist-vgg/adapters/" + name + "/update?" + query, new byte[0], "text/plain");
     assertThat(r.statusCode()).as(V2Json.utf8(r.body())).isEqualTo(200);
   }
 

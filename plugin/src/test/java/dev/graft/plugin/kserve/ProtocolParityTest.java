@@ -75,7 +75,10 @@ class ProtocolParityTest {
 
   private float[] restJson(float[] x) throws Exception {
     HttpResponse<byte[]> r =
-        f.post("/v2/models/mnist-vgg/infer", V2Json.vggRequest(x, 1, "").getBytes(), "application/json");
+        f.post(
+            "/v2/models/mnist-vgg/infer",
+            V2Json.vggRequest(x, 1, "").getBytes(),
+            "application/json");
     assertThat(r.statusCode()).as(V2Json.utf8(r.body())).isEqualTo(200);
     return V2Json.firstOutput(V2Json.object(r.body()));
   }
@@ -95,7 +98,8 @@ class ProtocolParityTest {
             "Inference-Header-Content-Length",
             Integer.toString(head.length));
     assertThat(r.statusCode()).isEqualTo(200);
-    int json = Integer.parseInt(r.headers().firstValue("Inference-Header-Content-Length").orElseThrow());
+    int json =
+        Integer.parseInt(r.headers().firstValue("Inference-Header-Content-Length").orElseThrow());
     float[] out = new float[(r.body().length - json) / 4];
     ByteBuffer.wrap(r.body(), json, r.body().length - json)
         .order(ByteOrder.LITTLE_ENDIAN)

@@ -55,7 +55,9 @@ class WeightVariantTest {
     variant.release();
     GraftException e =
         catchThrowableOfType(GraftException.class, () -> runtime.run(x, Set.of(), variant));
-    assertThat(e.code()).as("freed once the last reference is gone").isEqualTo(GraftException.Code.UNAVAILABLE);
+    assertThat(e.code())
+        .as("freed once the last reference is gone")
+        .isEqualTo(GraftException.Code.UNAVAILABLE);
   }
 
   @Test

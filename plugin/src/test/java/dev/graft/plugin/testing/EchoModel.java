@@ -16,9 +16,9 @@ import java.util.Map;
  * Tiny ONNX graphs built in code for datatype tests.
  *
  * <p>{@link #echo()}: for every data type ONNX Runtime's Java API can feed, an input {@code
- * in_<TYPE>} of shape {@code [n]} copied by Identity to {@code out_<TYPE>}; plus {@code out_UINT16},
- * {@code out_UINT32} and {@code out_UINT64}, {@code in_INT64} cast to those types. {@link
- * #unsigned()}: one UINT16 input, which the Java API cannot feed.
+ * in_<TYPE>} of shape {@code [n]} copied by Identity to {@code out_<TYPE>}; plus {@code
+ * out_UINT16}, {@code out_UINT32} and {@code out_UINT64}, {@code in_INT64} cast to those types.
+ * {@link #unsigned()}: one UINT16 input, which the Java API cannot feed.
  */
 public final class EchoModel {
   /** KServe v2 type name to ONNX element type, for the types that can be fed. */

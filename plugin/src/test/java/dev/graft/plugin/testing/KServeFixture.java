@@ -21,9 +21,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A Graft handler serving the fixture VGG ({@code mnist-vgg}), the typed echo model ({@code echo};
- * {@code echo_typed} without FP16 and BF16) and the unsigned-input model ({@code unsigned}) over REST (a real Netty server, {@link
- * TestServer}) and gRPC (the plugin's own server on an ephemeral port), with clients for both. The
- * store also holds {@code noise.rws} and {@code blur.rws}, signatures for the VGG.
+ * {@code echo_typed} without FP16 and BF16) and the unsigned-input model ({@code unsigned}) over
+ * REST (a real Netty server, {@link TestServer}) and gRPC (the plugin's own server on an ephemeral
+ * port), with clients for both. The store also holds {@code noise.rws} and {@code blur.rws},
+ * signatures for the VGG.
  */
 public final class KServeFixture implements AutoCloseable {
   /** The {@code max_request_size} of the fixture: 100 VGG images (313,600 bytes) exceed it. */
@@ -32,7 +33,8 @@ public final class KServeFixture implements AutoCloseable {
   private final GraftRequestHandler handler;
   private final TestServer server;
   private final ManagedChannel channel;
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   private KServeFixture(GraftRequestHandler handler, TestServer server, ManagedChannel channel) {
     this.handler = handler;
@@ -85,7 +87,8 @@ public final class KServeFixture implements AutoCloseable {
 
   /** A blocking gRPC stub, built from the same proto as the server. */
   public GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub grpc() {
-    return GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+    return GRPCInferenceServiceGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(60, TimeUnit.SECONDS);
   }
 
   public HttpResponse<byte[]> get(String path) throws IOException, InterruptedException {
