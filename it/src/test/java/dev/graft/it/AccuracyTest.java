@@ -30,10 +30,7 @@ class AccuracyTest {
   @BeforeAll
   void start() {
     server =
-        GraftServer.builder(getClass().getSimpleName())
-            .exampleModel(VGG)
-            .loadModels(VGG)
-            .start();
+        GraftServer.builder(getClass().getSimpleName()).exampleModel(VGG).loadModels(VGG).start();
     client = server.client();
     server.putFile(NOISE_SRC, Signatures.forClean(NOISE).toByteArray());
   }
@@ -81,8 +78,7 @@ class AccuracyTest {
     double clean = Checks.accuracy(Vgg.logits(client, VGG, noisy, "base"), Vgg.CLASSES, labels);
     attachNoise(1.0);
     double patched =
-        Checks.accuracy(
-            Vgg.logits(client, VGG, noisy, NOISE + "@1.0"), Vgg.CLASSES, labels);
+        Checks.accuracy(Vgg.logits(client, VGG, noisy, NOISE + "@1.0"), Vgg.CLASSES, labels);
     assertThat(patched)
         .as(
             "clean VGG + %s signature (keep 4, 256 levels) on the noisy set; unpatched %s",
@@ -98,8 +94,7 @@ class AccuracyTest {
     GraftClient.Inference served = client.infer(VGG, batch);
     assertThat(served.weights()).isEqualTo(NOISE + "@0.5");
     List<RwsPatch.Term> terms = List.of(new RwsPatch.Term(Signatures.forClean(NOISE), 0.5));
-    try (OrtReference ort =
-        OrtReference.patched(OnnxModel.load(Fixtures.vgg("clean")), terms)) {
+    try (OrtReference ort = OrtReference.patched(OnnxModel.load(Fixtures.vgg("clean")), terms)) {
       Checks.assertBitwiseEqual(
           served.logits(), ort.run(batch), "server vs clean VGG patched offline, α=0.5");
     }
@@ -112,8 +107,7 @@ class AccuracyTest {
     attachNoise(1.0);
     float[] patched = Vgg.logits(client, VGG, noisy, NOISE + "@1.0");
     assertThat(Checks.differs(patched, before)).as("the adapter changes outputs").isTrue();
-    assertOk(
-        client.post(Vgg.adaptersPath(VGG) + "/" + NOISE + "/update?attach=false"), "detach");
+    assertOk(client.post(Vgg.adaptersPath(VGG) + "/" + NOISE + "/update?attach=false"), "detach");
     Checks.assertBitwiseEqual(
         Vgg.logits(client, VGG, noisy, "base"), before, "whole noisy set after detach");
   }

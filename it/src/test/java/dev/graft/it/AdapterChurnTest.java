@@ -46,10 +46,7 @@ class AdapterChurnTest {
   @BeforeAll
   void start() {
     server =
-        GraftServer.builder(getClass().getSimpleName())
-            .exampleModel(VGG)
-            .loadModels(VGG)
-            .start();
+        GraftServer.builder(getClass().getSimpleName()).exampleModel(VGG).loadModels(VGG).start();
     server.putFile("signatures/" + NOISE + ".rws", Signatures.forClean(NOISE).toByteArray());
     server.putFile("signatures/" + BLUR + ".rws", Signatures.forClean(BLUR).toByteArray());
   }
@@ -131,11 +128,17 @@ class AdapterChurnTest {
     while (System.nanoTime() < deadline) {
       List<Step> steps =
           List.of(
-              new Step("POST", adapters + "?name=" + NOISE + "&src=signatures/" + NOISE + ".rws",
-                  NOISE, 1.0),
+              new Step(
+                  "POST",
+                  adapters + "?name=" + NOISE + "&src=signatures/" + NOISE + ".rws",
+                  NOISE,
+                  1.0),
               new Step("POST", adapters + "/" + NOISE + "/update?alpha=0.5", NOISE, 0.5),
-              new Step("POST", adapters + "?name=" + BLUR + "&src=signatures/" + BLUR + ".rws",
-                  BLUR, 1.0),
+              new Step(
+                  "POST",
+                  adapters + "?name=" + BLUR + "&src=signatures/" + BLUR + ".rws",
+                  BLUR,
+                  1.0),
               new Step("POST", adapters + "/" + BLUR + "/update?alpha=0.5", BLUR, 0.5),
               new Step("POST", adapters + "/" + NOISE + "/update?alpha=1.0", NOISE, 1.0),
               new Step("POST", adapters + "/" + NOISE + "/update?attach=false", NOISE, null),
@@ -157,8 +160,13 @@ class AdapterChurnTest {
           String expected = header(attached);
           String seen = client.infer(VGG, batch).weights();
           if (!expected.equals(seen)) {
-            fails.add("after " + s.path() + " returned, a new request saw " + seen
-                + " instead of " + expected);
+            fails.add(
+                "after "
+                    + s.path()
+                    + " returned, a new request saw "
+                    + seen
+                    + " instead of "
+                    + expected);
           }
         } catch (RuntimeException | AssertionError e) {
           fails.add(s.method() + " " + s.path() + " threw " + e);

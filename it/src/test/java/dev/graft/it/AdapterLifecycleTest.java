@@ -31,10 +31,7 @@ class AdapterLifecycleTest {
   @BeforeAll
   void start() {
     server =
-        GraftServer.builder(getClass().getSimpleName())
-            .exampleModel(VGG)
-            .loadModels(VGG)
-            .start();
+        GraftServer.builder(getClass().getSimpleName()).exampleModel(VGG).loadModels(VGG).start();
     client = server.client();
     server.putFile(NOISE_SRC, Signatures.forClean("gaussian_noise").toByteArray());
     server.putFile(BLUR_SRC, Signatures.forClean("gaussian_blur").toByteArray());
@@ -66,11 +63,14 @@ class AdapterLifecycleTest {
 
   @Test
   void registeringAttachesByDefaultAndSwitchesWeights() {
-    JsonObject adapter = assertOk(register("gaussian_noise", NOISE_SRC, ""), "register").jsonObject();
+    JsonObject adapter =
+        assertOk(register("gaussian_noise", NOISE_SRC, ""), "register").jsonObject();
     assertThat(adapter.get("attached").getAsBoolean()).as("attached in %s", adapter).isTrue();
     assertThat(adapter.get("alpha").getAsDouble()).as("default alpha").isEqualTo(1.0);
     GraftClient.Inference out = client.infer(VGG, probe);
-    assertThat(out.weights()).as("X-Graft-Weights right after the call").isEqualTo("gaussian_noise@1.0");
+    assertThat(out.weights())
+        .as("X-Graft-Weights right after the call")
+        .isEqualTo("gaussian_noise@1.0");
     assertThat(Checks.differs(out.logits(), baseLogits))
         .as("patched outputs differ from the base outputs")
         .isTrue();
@@ -100,7 +100,8 @@ class AdapterLifecycleTest {
 
   @Test
   void listAndGetReturnTheAdapterAndTheWeightState() {
-    JsonObject registered = assertOk(register("gaussian_noise", NOISE_SRC, ""), "register").jsonObject();
+    JsonObject registered =
+        assertOk(register("gaussian_noise", NOISE_SRC, ""), "register").jsonObject();
     JsonObject list = assertOk(client.get(Vgg.adaptersPath(VGG)), "list").jsonObject();
     assertThat(list.getAsJsonArray("adapters")).as("adapters in %s", list).hasSize(1);
     assertThat(list.getAsJsonArray("adapters").get(0))
@@ -116,7 +117,10 @@ class AdapterLifecycleTest {
   void describeModelShowsAttachedAdapters() {
     assertOk(register("gaussian_noise", NOISE_SRC, ""), "register");
     JsonObject model =
-        assertOk(client.get("/models/" + VGG), "describe").json().getAsJsonArray().get(0)
+        assertOk(client.get("/models/" + VGG), "describe")
+            .json()
+            .getAsJsonArray()
+            .get(0)
             .getAsJsonObject();
     assertThat(model.get("weights").getAsString()).isEqualTo("gaussian_noise@1.0");
     assertThat(model.getAsJsonArray("adapters")).as("adapters in describe").hasSize(1);
@@ -146,7 +150,9 @@ class AdapterLifecycleTest {
     assertThat(out.weights()).as("header after detach").isEqualTo("base");
     Checks.assertBitwiseEqual(out.logits(), baseLogits, "outputs after detach");
     update("gaussian_noise", "attach=true");
-    assertThat(client.infer(VGG, probe).weights()).as("re-attached").isEqualTo("gaussian_noise@1.0");
+    assertThat(client.infer(VGG, probe).weights())
+        .as("re-attached")
+        .isEqualTo("gaussian_noise@1.0");
   }
 
   @Test
@@ -171,7 +177,8 @@ class AdapterLifecycleTest {
 
   @Test
   void registeringDetachedKeepsBaseWeights() {
-    JsonObject a = assertOk(register("gaussian_noise", NOISE_SRC, "&attach=false"), "register").jsonObject();
+    JsonObject a =
+        assertOk(register("gaussian_noise", NOISE_SRC, "&attach=false"), "register").jsonObject();
     assertThat(a.get("attached").getAsBoolean()).as("attached").isFalse();
     GraftClient.Inference out = client.infer(VGG, probe);
     assertThat(out.weights()).isEqualTo("base");
@@ -208,7 +215,9 @@ class AdapterLifecycleTest {
     assertThat(a.get("attached").getAsBoolean()).isTrue();
     GraftClient.Inference out = client.infer(VGG, probe);
     assertThat(out.weights()).isEqualTo("from_v2@1.0");
-    assertThat(Checks.differs(out.logits(), baseLogits)).as("transferred patch changes outputs").isTrue();
+    assertThat(Checks.differs(out.logits(), baseLogits))
+        .as("transferred patch changes outputs")
+        .isTrue();
   }
 
   private static List<String> strings(JsonObject o, String key) {

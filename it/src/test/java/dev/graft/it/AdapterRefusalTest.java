@@ -35,10 +35,7 @@ class AdapterRefusalTest {
   @BeforeAll
   void start() {
     server =
-        GraftServer.builder(getClass().getSimpleName())
-            .exampleModel(VGG)
-            .loadModels(VGG)
-            .start();
+        GraftServer.builder(getClass().getSimpleName()).exampleModel(VGG).loadModels(VGG).start();
     client = server.client();
     byte[] good = Signatures.forClean("gaussian_noise").toByteArray();
     server.putFile(GOOD, good);
@@ -196,8 +193,8 @@ class AdapterRefusalTest {
   }
 
   /**
-   * A valid signature of another architecture: the WA backbone against a copy whose first layer
-   * was nudged, extracted without a pretrained model.
+   * A valid signature of another architecture: the WA backbone against a copy whose first layer was
+   * nudged, extracted without a pretrained model.
    */
   private static byte[] otherArchitectureSignature() {
     OnnxModel backbone = OnnxModel.load(Fixtures.fixture("wa/wa-backbone.onnx"));

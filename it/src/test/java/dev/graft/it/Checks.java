@@ -48,7 +48,8 @@ public final class Checks {
       if (Float.floatToRawIntBits(actual[i]) != Float.floatToRawIntBits(expected[i])) {
         int diffs = 0;
         for (int j = i; j < actual.length; j++) {
-          diffs += Float.floatToRawIntBits(actual[j]) != Float.floatToRawIntBits(expected[j]) ? 1 : 0;
+          diffs +=
+              Float.floatToRawIntBits(actual[j]) != Float.floatToRawIntBits(expected[j]) ? 1 : 0;
         }
         throw new AssertionError(
             String.format(

@@ -50,7 +50,10 @@ public final class Fixtures {
     return p;
   }
 
-  /** {@code fixtures/rws/mnist-vgg-<variant>.onnx}, e.g. {@code clean} or {@code robust-gaussian_noise}. */
+  /**
+   * {@code fixtures/rws/mnist-vgg-<variant>.onnx}, e.g. {@code clean} or {@code
+   * robust-gaussian_noise}.
+   */
   public static Path vgg(String variant) {
     return fixture("rws/mnist-vgg-" + variant + ".onnx");
   }

@@ -29,8 +29,8 @@ import java.util.regex.Pattern;
  * host/target/graft-host.jar --config <config.properties>}, in a scratch folder that holds the
  * config file and a model store assembled for the test. Both connectors share one ephemeral port
  * ({@code http://127.0.0.1:0}); the port is read from the {@code Inference API bind to: URL} line
- * the host prints. The process output goes to a log file under {@code it/target/it-logs} and is kept
- * in memory for failure messages.
+ * the host prints. The process output goes to a log file under {@code it/target/it-logs} and is
+ * kept in memory for failure messages.
  *
  * <p>Start with {@link #builder(String)}; {@link #close()} stops the process (destroy, then
  * destroyForcibly after a grace period) and removes the scratch folder. Thread safe: tests may call
@@ -48,7 +48,8 @@ public final class GraftServer implements AutoCloseable {
   private final Path workDir;
   private final Path modelStore;
   private final Path logFile;
-  private final StringBuffer output = new StringBuffer(); // StringBuffer: written by the pump thread
+  private final StringBuffer output =
+      new StringBuffer(); // StringBuffer: written by the pump thread
   private final CompletableFuture<URI> bound = new CompletableFuture<>();
   private final CompletableFuture<Void> ended = new CompletableFuture<>();
   private volatile URI baseUri;

@@ -28,7 +28,9 @@ public final class Idx {
       return pixels[image * pixelsPerImage() + i] & 0xff;
     }
 
-    /** Images {@code [from, from + n)} as model input: float {@code [n,1,rows,cols]} = pixel/255. */
+    /**
+     * Images {@code [from, from + n)} as model input: float {@code [n,1,rows,cols]} = pixel/255.
+     */
     public Batch batch(int from, int n) {
       if (from < 0 || n < 1 || from + n > count) {
         throw new IndexOutOfBoundsException("images " + from + ".." + (from + n) + " of " + count);

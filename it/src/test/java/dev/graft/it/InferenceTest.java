@@ -33,10 +33,7 @@ class InferenceTest {
   @BeforeAll
   void start() {
     server =
-        GraftServer.builder(getClass().getSimpleName())
-            .exampleModel(VGG)
-            .loadModels(VGG)
-            .start();
+        GraftServer.builder(getClass().getSimpleName()).exampleModel(VGG).loadModels(VGG).start();
     client = server.client();
   }
 
@@ -182,9 +179,7 @@ class InferenceTest {
     body.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.US_ASCII));
     GraftClient.Response r =
         client.post(
-            "/predictions/" + VGG,
-            "multipart/form-data; boundary=" + boundary,
-            body.toByteArray());
+            "/predictions/" + VGG, "multipart/form-data; boundary=" + boundary, body.toByteArray());
     assertPrediction(r, i, client.infer(VGG, images.batch(0, IMAGES)));
   }
 

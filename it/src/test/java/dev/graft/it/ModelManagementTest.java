@@ -113,8 +113,7 @@ class ModelManagementTest {
   @Test
   void registeringOutsideTheStoreIsRefused() {
     String outside = Fixtures.vgg("clean").toAbsolutePath().toString();
-    assertError(
-        client.post("/models?url=" + q(outside) + "&model_name=abs"), 400, "absolute path");
+    assertError(client.post("/models?url=" + q(outside) + "&model_name=abs"), 400, "absolute path");
     assertError(
         client.post("/models?url=" + q("file:" + outside) + "&model_name=uri"), 400, "file: URI");
     assertError(client.post("/models?url=" + q("../..") + "&model_name=up"), 400, "../..");

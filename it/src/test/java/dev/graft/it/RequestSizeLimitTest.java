@@ -47,10 +47,10 @@ class RequestSizeLimitTest {
     Vgg.State before = Vgg.state(client, VGG, probe);
 
     GraftClient.Response r =
-        client.post(
-            Vgg.adaptersPath(VGG) + "?name=big", "application/octet-stream", signature);
+        client.post(Vgg.adaptersPath(VGG) + "?name=big", "application/octet-stream", signature);
 
-    assertThat(r.status()).as("upload of %d bytes over a %d limit: %s", signature.length, MAX, r)
+    assertThat(r.status())
+        .as("upload of %d bytes over a %d limit: %s", signature.length, MAX, r)
         .isEqualTo(413);
     assertThat(r.header("x-request-id")).as("x-request-id on 413").isPresent();
     Vgg.assertUnchanged(client, VGG, probe, before, "a 413 upload");

@@ -26,17 +26,17 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 
 /**
- * How long a live patch takes to reach clients, next to a full model reload, over HTTP against
- * the host started as a separate process (as the end-to-end tests do).
+ * How long a live patch takes to reach clients, next to a full model reload, over HTTP against the
+ * host started as a separate process (as the end-to-end tests do).
  *
  * <p>For each model: <b>attach</b> = from sending {@code POST /models/{m}/adapters?...&attach=true}
  * (register and attach a signature from the model store) to the first {@code /v2} response whose
  * {@code X-Graft-Weights} names the adapter; <b>reload</b> = from sending {@code DELETE
  * /models/{m}} to the first successful response after {@code POST /models?url=...} re-registered
- * it. Each is repeated {@code -Dbench.repeats} times (default 5) after one warm-up; the table
- * shows medians. Models: the fixture MNIST VGG (158k parameters, gaussian_noise signature, keep 4)
- * and a generated ViT-S/16-sized graph (22M parameters, a signature of its patch embedding and
- * first block's qkv, proj and fc1, extracted against a perturbed copy without pretrained model).
+ * it. Each is repeated {@code -Dbench.repeats} times (default 5) after one warm-up; the table shows
+ * medians. Models: the fixture MNIST VGG (158k parameters, gaussian_noise signature, keep 4) and a
+ * generated ViT-S/16-sized graph (22M parameters, a signature of its patch embedding and first
+ * block's qkv, proj and fc1, extracted against a perturbed copy without pretrained model).
  *
  * <p>Run from the repository root after a build that produced the host and plugin jars:
  *
@@ -53,7 +53,8 @@ public final class PatchLatencyBench {
   private PatchLatencyBench() {}
 
   /** One model's inputs to the benchmark. */
-  private record Subject(String model, String folder, long parameters, String signature, Batch input) {}
+  private record Subject(
+      String model, String folder, long parameters, String signature, Batch input) {}
 
   /** One model's measurements, in milliseconds. */
   private record Result(Subject subject, double[] attachCall, double[] attach, double[] reload) {}
@@ -73,7 +74,10 @@ public final class PatchLatencyBench {
       builder.file("signatures/vgg.rws", vggSig);
       Subject vgg =
           new Subject(
-              VGG, VGG, parameters(OnnxModel.load(Fixtures.vgg("clean"))), "signatures/vgg.rws",
+              VGG,
+              VGG,
+              parameters(OnnxModel.load(Fixtures.vgg("clean"))),
+              "signatures/vgg.rws",
               Vgg.probe(1));
 
       System.err.println("generating the ViT-S/16-like model...");
@@ -83,8 +87,7 @@ public final class PatchLatencyBench {
       Path vitSig = work.resolve("vit.rws");
       vitSignature(vit).write(vitSig);
       builder.folder(VIT, vitFolder).file("signatures/vit.rws", vitSig);
-      Subject vitSubject =
-          new Subject(VIT, VIT, parameters(vit), "signatures/vit.rws", vitInput());
+      Subject vitSubject = new Subject(VIT, VIT, parameters(vit), "signatures/vit.rws", vitInput());
       vit = null; // the bench JVM need not keep 88 MB of weights
 
       System.err.println("starting the host...");

@@ -174,7 +174,11 @@ public final class VitSmallGenerator {
   private void node(
       String op, String name, List<String> inputs, List<String> outputs, AttributeProto... attrs) {
     NodeProto.Builder n =
-        NodeProto.newBuilder().setOpType(op).setName(name).addAllInput(inputs).addAllOutput(outputs);
+        NodeProto.newBuilder()
+            .setOpType(op)
+            .setName(name)
+            .addAllInput(inputs)
+            .addAllOutput(outputs);
     for (AttributeProto a : attrs) {
       n.addAttribute(a);
     }
