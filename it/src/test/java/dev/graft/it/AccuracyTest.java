@@ -57,7 +57,9 @@ class AccuracyTest {
   @Test
   void cleanModelReproducesReferenceAccuracyOnCleanSet() {
     float[] logits = Vgg.logits(client, VGG, Vgg.images(null), "base");
-    assertThat(Checks.accuracy(logits, Vgg.CLASSES, labels))
+    double accuracy = Checks.accuracy(logits, Vgg.CLASSES, labels);
+    System.out.printf("clean VGG, clean set, over HTTP: %.4f%n", accuracy);
+    assertThat(accuracy)
         .as("clean VGG on the clean test set (fixtures/README.md: %s)", Fixtures.CLEAN_ACCURACY)
         .isCloseTo(Fixtures.CLEAN_ACCURACY, within(1e-9));
   }
@@ -79,6 +81,8 @@ class AccuracyTest {
     attachNoise(1.0);
     double patched =
         Checks.accuracy(Vgg.logits(client, VGG, noisy, NOISE + "@1.0"), Vgg.CLASSES, labels);
+    System.out.printf(
+        "gaussian_noise set over HTTP: unpatched %.4f, patched %.4f%n", clean, patched);
     assertThat(patched)
         .as(
             "clean VGG + %s signature (keep 4, 256 levels) on the noisy set; unpatched %s",

@@ -88,6 +88,12 @@ class AdapterChurnTest {
         .as("weight states the clients saw (%d responses)", observations.size())
         .contains("base")
         .hasSizeGreaterThan(2);
+    System.out.printf(
+        "churn: %d responses in %s, %d management cycles, states seen %s%n",
+        observations.size(),
+        DURATION,
+        cycles.get(),
+        byWeights.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue().size()).toList());
     OnnxModel clean = OnnxModel.load(Fixtures.vgg("clean"));
     for (Map.Entry<String, List<Observation>> e : byWeights.entrySet()) {
       float[] expected;
