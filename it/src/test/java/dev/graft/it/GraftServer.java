@@ -55,12 +55,16 @@ public final class GraftServer implements AutoCloseable {
   private volatile URI baseUri;
   private volatile GraftClient client;
 
+  /** Kills the process if the test JVM exits without {@link #close()} (e.g. a killed fork). */
+  private final Thread reaper;
+
   private GraftServer(String name, Process process, Path workDir, Path modelStore, Path logFile) {
     this.name = name;
     this.process = process;
     this.workDir = workDir;
     this.modelStore = modelStore;
     this.logFile = logFile;
+    this.reaper = new Thread(process::destroyForcibly, "graft-it-reaper-" + name);
   }
 
   /** A server whose log files are named after {@code name} (usually the test class). */
@@ -142,6 +146,11 @@ public final class GraftServer implements AutoCloseable {
 
   @Override
   public void close() {
+    try {
+      Runtime.getRuntime().removeShutdownHook(reaper);
+    } catch (IllegalStateException e) {
+      // the JVM is shutting down: the reaper runs anyway
+    }
     if (process.isAlive()) {
       process.destroy();
       try {
@@ -270,12 +279,18 @@ public final class GraftServer implements AutoCloseable {
             new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true);
         Process process = pb.start();
         GraftServer server = new GraftServer(name, process, workDir, store, logFile);
+        Runtime.getRuntime().addShutdownHook(server.reaper);
         Thread pump = new Thread(server::pump, "graft-it-output-" + name);
         pump.setDaemon(true);
         pump.start();
-        server.awaitBind();
-        for (String model : modelsToAwait()) {
-          server.awaitReady(model);
+        try {
+          server.awaitBind();
+          for (String model : modelsToAwait()) {
+            server.awaitReady(model);
+          }
+        } catch (RuntimeException | Error e) {
+          server.close();
+          throw e;
         }
         return server;
       } catch (IOException e) {
@@ -334,11 +349,9 @@ public final class GraftServer implements AutoCloseable {
       baseUri = bound.get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
       client = new GraftClient(baseUri);
     } catch (TimeoutException | ExecutionException e) {
-      close();
       throw new IllegalStateException(
           describe("printed no 'Inference API bind to:' line within " + START_TIMEOUT), e);
     } catch (InterruptedException e) {
-      close();
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while starting " + name, e);
     }
