@@ -47,7 +47,8 @@ import java.util.regex.Pattern;
  * JVM. Prints a Markdown table. Not a test: see docs/benchmarks.md.
  *
  * <p>Properties: {@code bench.seconds} (measured time per cell, default 5), {@code bench.warmup}
- * (seconds, default 2), {@code bench.concurrency} (default {@code 1,8,32}).
+ * (seconds, default 2), {@code bench.concurrency} (default {@code 1,8,32}), {@code bench.protocols}
+ * (default all: {@code direct ORT,REST JSON,REST binary,gRPC}; ratios need {@code direct ORT}).
  */
 public final class ProtocolBench {
   private static final Pattern HTTP_LINE = Pattern.compile("Inference API bind to: (http://\\S+)");
@@ -94,19 +95,19 @@ public final class ProtocolBench {
     try (OrtModelRuntime direct =
         OrtModelRuntime.open(
             "mnist-vgg", ModelFile.read(modelFolder.resolve("mnist-vgg.onnx")), settings)) {
-      Map<String, Call> calls =
-          new java.util.LinkedHashMap<>(
-              Map.of(
-                  "direct ORT",
-                  directCall(direct, images),
-                  "REST JSON",
-                  jsonCall(http, endpoints.http, images),
-                  "REST binary",
-                  binaryCall(http, endpoints.http, images),
-                  "gRPC",
-                  grpcCall(channel, images)));
+      Map<String, Call> calls = new java.util.LinkedHashMap<>();
+      calls.put("direct ORT", directCall(direct, images));
+      calls.put("REST JSON", jsonCall(http, endpoints.http, images));
+      calls.put("REST binary", binaryCall(http, endpoints.http, images));
+      calls.put("gRPC", grpcCall(channel, images));
       List<Cell> cells = new ArrayList<>();
-      for (String protocol : List.of("direct ORT", "REST JSON", "REST binary", "gRPC")) {
+      List<String> protocols =
+          Arrays.stream(
+                  System.getProperty("bench.protocols", String.join(",", calls.keySet()))
+                      .split(","))
+              .map(String::trim)
+              .toList();
+      for (String protocol : protocols) {
         for (int c : concurrency) {
           measure(calls.get(protocol), c, warmup, pool); // warm-up, discarded
           long[] latencies = measure(calls.get(protocol), c, seconds, pool);
@@ -269,7 +270,7 @@ public final class ProtocolBench {
           cells.stream()
               .filter(x -> x.protocol.equals("direct ORT") && x.concurrency == c.concurrency)
               .findFirst()
-              .orElseThrow();
+              .orElse(new Cell("none", c.concurrency, Double.NaN, Double.NaN, Double.NaN));
       System.out.printf(
           Locale.ROOT,
           "| %s | %d | %.0f | %.3f | %.3f | %.2f | %.2f |%n",

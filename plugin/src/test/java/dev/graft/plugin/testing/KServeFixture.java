@@ -114,8 +114,12 @@ public final class KServeFixture implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
-    channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+  public void close() {
+    try {
+      channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     server.close();
     handler.close();
   }
