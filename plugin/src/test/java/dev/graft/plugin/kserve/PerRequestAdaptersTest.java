@@ -152,21 +152,56 @@ class PerRequestAdaptersTest {
 
   @Test
   void atMostMaxVariantsAreKeptLeastRecentlyUsedFirstOut() throws Exception {
+    String builds = "graft_weights_build_seconds_count{kind=\"variant\",model=\"mnist-vgg\"}";
+    double before = series(builds).get(builds);
     String[] sets = {"noise:0.1", "blur:0.1", "noise:0.1", "noise:0.2", "blur:0.1"};
     for (String set : sets) {
       assertThat(infer("?adapters=" + set, Map.of(), "").statusCode()).isEqualTo(200);
     }
     long twoVariants = runtime().weightBytes();
     assertThat(infer("?adapters=blur:0.3", Map.of(), "").statusCode()).isEqualTo(200);
+
     assertThat(runtime().weightBytes())
         .as("a third set replaces a variant instead of adding one")
         .isEqualTo(twoVariants)
         .isGreaterThan(bytesWithoutVariants);
-    String metrics = new String(f.handler().metrics().scrape(), StandardCharsets.UTF_8);
-    assertThat(metrics)
+    assertThat(series(builds).get(builds) - before)
         .as("noise:0.1 was a hit; blur:0.1 was evicted by noise:0.2 and built again")
-        .containsPattern(
-            "graft_weights_build_seconds_count\\{kind=\"variant\",model=\"mnist-vgg\"\\} [5-9]");
+        .isEqualTo(5);
+  }
+
+  @Test
+  void managementChangesAreCountedInTheMetrics() throws Exception {
+    String attach = "graft_adapter_operations_total{model=\"mnist-vgg\",operation=\"attach\"}";
+    String rescale = "graft_adapter_operations_total{model=\"mnist-vgg\",operation=\"rescale\"}";
+    String detach = "graft_adapter_operations_total{model=\"mnist-vgg\",operation=\"detach\"}";
+    String swaps = "graft_weights_build_seconds_count{kind=\"swap\",model=\"mnist-vgg\"}";
+    Map<String, Double> before = series(attach, rescale, detach, swaps);
+
+    update("blur", "attach=true");
+    update("blur", "alpha=0.5");
+    update("blur", "attach=false&alpha=1.0");
+
+    Map<String, Double> after = series(attach, rescale, detach, swaps);
+    assertThat(after.get(attach) - before.get(attach)).as("attached once").isEqualTo(1);
+    assertThat(after.get(rescale) - before.get(rescale)).as("re-scaled once").isEqualTo(1);
+    assertThat(after.get(detach) - before.get(detach)).as("detached once").isEqualTo(1);
+    assertThat(after.get(swaps) - before.get(swaps)).as("three weight swaps").isEqualTo(3);
+  }
+
+  /** The current values of some series (0 when absent). */
+  private Map<String, Double> series(String... names) {
+    String text = new String(f.handler().metrics().scrape(), StandardCharsets.UTF_8);
+    Map<String, Double> values = new java.util.HashMap<>();
+    for (String name : names) {
+      values.put(name, 0.0);
+      for (String line : text.split("\n")) {
+        if (line.startsWith(name + " ")) {
+          values.put(name, Double.parseDouble(line.substring(name.length() + 1).trim()));
+        }
+      }
+    }
+    return values;
   }
 
   // ---- helpers
