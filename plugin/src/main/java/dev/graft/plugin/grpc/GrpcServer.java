@@ -13,6 +13,7 @@ import java.net.URISyntaxException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
@@ -124,7 +125,7 @@ public final class GrpcServer implements AutoCloseable {
     return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
   }
 
-  private static java.util.concurrent.ThreadFactory threads() {
+  private static ThreadFactory threads() {
     AtomicInteger n = new AtomicInteger();
     ClassLoader loader = GrpcServer.class.getClassLoader();
     return r -> {

@@ -16,6 +16,7 @@ import dev.graft.plugin.runtime.Tensor;
 import dev.graft.plugin.runtime.TensorBuilder;
 import dev.graft.plugin.runtime.TensorSpec;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -125,7 +126,7 @@ final class ProtoTensors {
       throw GraftException.invalid(
           "input %s: shape %s holds %d elements but the %s contents have %d"
               + " (%s data go in %s)",
-          name, java.util.Arrays.toString(shape), count, type, given, type, field(type));
+          name, Arrays.toString(shape), count, type, given, type, field(type));
     }
     return b.build(shape);
   }

@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -264,7 +265,7 @@ final class KServeCodec {
     if (token != wanted) {
       throw GraftException.invalid(
           "%s data must hold %s values, found %s (element %d)",
-          out.type(), wanted.name().toLowerCase(java.util.Locale.ROOT), token, out.count());
+          out.type(), wanted.name().toLowerCase(Locale.ROOT), token, out.count());
     }
   }
 

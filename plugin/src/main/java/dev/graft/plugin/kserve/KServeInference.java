@@ -142,6 +142,7 @@ public final class KServeInference {
     return given.stream().findFirst();
   }
 
+  /** The KServe platform name of a model's engine (every model is ONNX for now). */
   private static String platform(ServedModel m) {
     return "onnxruntime_onnx";
   }

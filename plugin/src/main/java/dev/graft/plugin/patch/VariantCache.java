@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.LongConsumer;
 import java.util.function.Supplier;
 
 /**
@@ -49,7 +50,7 @@ final class VariantCache {
    * @throws GraftException what building throws; {@code UNAVAILABLE} when the bound is reached by
    *     builds in progress, or the model is closing
    */
-  Lease lease(String key, Supplier<Weights> weights, java.util.function.LongConsumer onBuild) {
+  Lease lease(String key, Supplier<Weights> weights, LongConsumer onBuild) {
     while (true) {
       CompletableFuture<WeightVariant> future;
       boolean build = false;
@@ -87,7 +88,7 @@ final class VariantCache {
       String key,
       CompletableFuture<WeightVariant> future,
       Supplier<Weights> weights,
-      java.util.function.LongConsumer onBuild) {
+      LongConsumer onBuild) {
     long start = System.nanoTime();
     try {
       future.complete(runtime.openVariant(weights.get()));

@@ -100,6 +100,7 @@ public final class ProtocolBench {
       calls.put("REST JSON", jsonCall(http, endpoints.http, images));
       calls.put("REST binary", binaryCall(http, endpoints.http, images));
       calls.put("gRPC", grpcCall(channel, images));
+      double loadBefore = loadAverage();
       List<Cell> cells = new ArrayList<>();
       List<String> protocols =
           Arrays.stream(
@@ -107,15 +108,22 @@ public final class ProtocolBench {
                       .split(","))
               .map(String::trim)
               .toList();
-      for (String protocol : protocols) {
-        for (int c : concurrency) {
+      // concurrency-major, protocols interleaved: load that drifts during the run (other processes
+      // on the machine) then affects every protocol of a row alike
+      for (int c : concurrency) {
+        for (String protocol : protocols) {
           measure(calls.get(protocol), c, warmup, pool); // warm-up, discarded
           long[] latencies = measure(calls.get(protocol), c, seconds, pool);
           cells.add(cell(protocol, c, latencies, seconds));
           System.err.printf(Locale.ROOT, "%s x%d done%n", protocol, c);
         }
       }
-      print(cells, concurrency, settings, seconds);
+      print(cells, settings, seconds);
+      System.out.printf(
+          Locale.ROOT,
+          "%nSystem load average (1 min): %.1f before, %.1f after%n",
+          loadBefore,
+          loadAverage());
     } finally {
       channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
       pool.shutdownNow();
@@ -253,7 +261,11 @@ public final class ProtocolBench {
     return sorted[Math.max(0, Math.min(index, sorted.length - 1))];
   }
 
-  private static void print(List<Cell> cells, int[] concurrency, ModelSettings s, double seconds) {
+  private static double loadAverage() {
+    return java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+  }
+
+  private static void print(List<Cell> cells, ModelSettings s, double seconds) {
     System.out.printf(
         Locale.ROOT,
         "Fixture VGG (mnist-vgg, batch 1), ORT intra=%d inter=%d %s; %d cores; %.0f s per cell%n%n",
