@@ -128,6 +128,22 @@ class PerRequestAdaptersTest {
   }
 
   @Test
+  void aSelectionEqualToTheLiveWeightsBuildsNothing() throws Exception {
+    String builds = "graft_weights_build_seconds_count{kind=\"variant\",model=\"mnist-vgg\"}";
+    update("noise", "attach=true&alpha=0.75");
+    try {
+      double before = series(builds).get(builds);
+      HttpResponse<byte[]> r = infer("?adapters=noise@0.75", Map.of(), "");
+      assertThat(r.headers().firstValue("X-Graft-Weights")).hasValue("noise@0.75");
+      assertThat(series(builds).get(builds) - before)
+          .as("the live weights serve it; no variant is built")
+          .isZero();
+    } finally {
+      update("noise", "attach=false&alpha=1.0");
+    }
+  }
+
+  @Test
   void predictionsTakeAdaptersToo() throws Exception {
     HttpResponse<byte[]> r =
         f.post("/predictions/mnist-vgg?adapters=blur,noise:0.25", png(), "image/png");
