@@ -2,6 +2,8 @@ package dev.graft.plugin.model;
 
 import dev.graft.onnx.GraftException;
 import dev.graft.plugin.config.ModelSettings;
+import dev.graft.plugin.head.HeadLoader;
+import dev.graft.plugin.head.ModelHead;
 import dev.graft.plugin.patch.ModelAdapters;
 import dev.graft.plugin.runtime.ModelFile;
 import dev.graft.plugin.runtime.OrtModelRuntime;
@@ -10,11 +12,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
  * Loads a model folder ({@code serving.properties}, an {@code .onnx} file, optional {@code
- * synset.txt}) or a bare {@code .onnx} file. Stateless.
+ * synset.txt}, optional head declared by {@code graft.head.*}) or a bare {@code .onnx} file.
+ * Stateless.
  */
 public final class ModelLoader {
   public static final String SYNSET = "synset.txt";
@@ -47,7 +51,8 @@ public final class ModelLoader {
     OrtModelRuntime runtime = OrtModelRuntime.open(name, file, settings);
     try {
       ModelAdapters adapters = new ModelAdapters(name, file.model(), runtime);
-      return new ServedModel(name, url, settings, file, runtime, adapters, labels);
+      Optional<ModelHead> head = HeadLoader.load(name, path, runtime.outputs());
+      return new ServedModel(name, url, settings, file, runtime, adapters, labels, head);
     } catch (RuntimeException e) {
       runtime.close();
       throw e;

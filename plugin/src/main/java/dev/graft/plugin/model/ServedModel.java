@@ -1,10 +1,18 @@
 package dev.graft.plugin.model;
 
+import dev.graft.onnx.FloatTensor;
 import dev.graft.plugin.config.ModelSettings;
+import dev.graft.plugin.head.HeadInference;
+import dev.graft.plugin.head.ModelHead;
 import dev.graft.plugin.patch.ModelAdapters;
+import dev.graft.plugin.runtime.InferenceResult;
 import dev.graft.plugin.runtime.ModelFile;
 import dev.graft.plugin.runtime.OrtModelRuntime;
+import dev.graft.plugin.runtime.TensorSpec;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * A registered model: its settings, its runtime and its adapters.
@@ -19,6 +27,7 @@ import java.util.List;
  * @param runtime serves it
  * @param adapters its RWS adapters
  * @param labels class names of {@code synset.txt}, empty when the folder has none
+ * @param head the classifier head Graft applies to the runtime's features, if the model has one
  */
 public record ServedModel(
     String name,
@@ -27,7 +36,8 @@ public record ServedModel(
     ModelFile file,
     OrtModelRuntime runtime,
     ModelAdapters adapters,
-    List<String> labels)
+    List<String> labels,
+    Optional<ModelHead> head)
     implements AutoCloseable {
 
   /** The DJL status of a registered model: it is only registered once it can serve. */
@@ -40,6 +50,26 @@ public record ServedModel(
   /** The class name of output index {@code i}: the synset line, else the index. */
   public String label(int i) {
     return i < labels.size() ? labels.get(i) : Integer.toString(i);
+  }
+
+  // --- head support (see dev.graft.plugin.head): the runtime alone for models without a head ---
+
+  /** The outputs clients see: with a head, its logits first, then the runtime's outputs. */
+  public List<TensorSpec> outputs() {
+    return head.map(h -> HeadInference.outputs(h, runtime.outputs())).orElse(runtime.outputs());
+  }
+
+  /** Runs one inference: the runtime, then the head (if any) on its features. */
+  public InferenceResult infer(Map<String, FloatTensor> inputs, Set<String> outputs) {
+    return head.isPresent()
+        ? HeadInference.infer(head.get(), runtime, inputs, outputs)
+        : runtime.infer(inputs, outputs);
+  }
+
+  /** The {@code X-Graft-Weights} value new inferences carry. */
+  public String weightsLabel() {
+    String backbone = adapters.snapshot().weights();
+    return head.map(h -> backbone + HeadInference.SEPARATOR + h.current().tag()).orElse(backbone);
   }
 
   @Override
