@@ -7,8 +7,10 @@ import dev.graft.onnx.head.IncrementalStep;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -22,8 +24,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Changes ({@link #addClasses}, {@link #rollback}) are serialised by a lock that inference never
  * takes. A change validates everything before it publishes; a refused change leaves the head as it
- * was. The last {@code history} versions are kept for {@link #rollback} and {@link #history}; the
- * current version and its parent are never evicted. Thread safe.
+ * was. Up to {@code history} versions are kept for {@link #rollback} and {@link #history}: the
+ * versions the current one descends from are evicted last, so rollback can always go back {@code
+ * history - 1} steps. Thread safe.
  */
 public final class ModelHead {
   private final String model;
@@ -155,8 +158,8 @@ public final class ModelHead {
               .orElseThrow(
                   () ->
                       GraftException.precondition(
-                          "head %s of model %s: v%d, the parent of v%d, is no longer kept (the"
-                              + " last %d versions are)",
+                          "head %s of model %s: v%d, the parent of v%d, is no longer kept"
+                              + " (graft.head.history keeps %d versions)",
                           name(), model, now.parent(), now.version(), settings.history()));
       current.set(parent);
       return new Rollback(now, parent);
@@ -166,19 +169,24 @@ public final class ModelHead {
   }
 
   /**
-   * Adds {@code next} to the kept versions, evicting the oldest ones other than {@code next} and
-   * its parent (so one rollback is always possible), then makes it current.
+   * Adds {@code next} to the kept versions and makes it current. Beyond {@code history} versions,
+   * the oldest are evicted, first those {@code next} does not descend from (branches left by
+   * rollbacks), then its oldest ancestors, so that rollback always reaches back as many steps as
+   * the history keeps.
    */
   private void publish(HeadVersion next) {
     List<HeadVersion> kept = new ArrayList<>(retained);
     kept.add(next);
-    for (int i = 0; kept.size() > settings.history() && i < kept.size(); ) {
-      int v = kept.get(i).version();
-      if (v == next.version() || v == next.parent()) {
-        i++;
-      } else {
-        kept.remove(i);
+    Set<Integer> lineage = new HashSet<>();
+    for (HeadVersion v = next; v != null; v = find(kept, v.parent()).orElse(null)) {
+      lineage.add(v.version());
+    }
+    while (kept.size() > settings.history()) {
+      int victim = 0;
+      while (victim < kept.size() - 1 && lineage.contains(kept.get(victim).version())) {
+        victim++;
       }
+      kept.remove(victim == kept.size() - 1 ? 0 : victim); // never next: history is at least 2
     }
     retained = List.copyOf(kept);
     current.set(next);

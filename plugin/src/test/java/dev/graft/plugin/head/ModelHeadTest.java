@@ -163,16 +163,23 @@ class ModelHeadTest {
   }
 
   @Test
-  void evictionNeverDropsTheParentOfTheCurrentVersion() {
-    ModelHead head = head(2);
+  void evictionDropsAbandonedBranchesBeforeTheCurrentLineage() {
+    ModelHead head = head(3);
     HeadVersion v1 = head.current();
-    head.addClasses(WaFixtures.head(1), AlignMode.WA);
-    head.rollback();
+    ClassifierHead newRows = WaFixtures.head(1).slice(4, 7);
+    for (int i = 0; i < 2; i++) { // v2 and v3: branches off v1, abandoned by rollbacks
+      head.addClasses(newRows, AlignMode.WA);
+      head.rollback();
+    }
+    HeadVersion v4 = head.addClasses(WaFixtures.head(1), AlignMode.WA);
 
-    HeadVersion v3 = head.addClasses(WaFixtures.head(1).slice(4, 7), AlignMode.WA);
+    HeadVersion v5 = head.addClasses(WaFixtures.head(2), AlignMode.WA);
 
-    assertThat(head.history()).as("v2 goes, v1 (parent of v3) stays").containsExactly(v1, v3);
-    assertThat(head.rollback().to()).isSameAs(v1);
+    assertThat(head.history())
+        .as("v2 and v3 go first: v5 descends from v4 and v1")
+        .containsExactly(v1, v4, v5);
+    assertThat(head.rollback().to()).isSameAs(v4);
+    assertThat(head.rollback().to()).as("two steps back, as history=3 allows").isSameAs(v1);
   }
 
   @Test

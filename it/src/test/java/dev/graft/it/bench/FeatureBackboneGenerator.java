@@ -1,4 +1,4 @@
-package dev.graft.plugin.head.bench;
+package dev.graft.it.bench;
 
 import com.google.protobuf.ByteString;
 import dev.graft.onnx.proto.GraphProto;
@@ -22,23 +22,28 @@ import java.util.SplittableRandom;
  *
  * <p>Only for benchmarks: the weights are seeded noise.
  */
-final class FeatureBackbone {
+public final class FeatureBackboneGenerator {
   private static final int FLOAT = TensorProto.DataType.FLOAT_VALUE;
   private static final int INT64 = TensorProto.DataType.INT64_VALUE;
 
   private final GraphProto.Builder graph = GraphProto.newBuilder().setName("feature_backbone");
   private final SplittableRandom random;
 
-  private FeatureBackbone(long seed) {
+  private FeatureBackboneGenerator(long seed) {
     this.random = new SplittableRandom(seed);
   }
 
-  /** The serialised model. */
-  static byte[] generate(int width, int blocks, long seed) {
+  /** The serialised model; {@code seed} fixes the weights. */
+  public static byte[] generate(int width, int blocks, long seed) {
     if (blocks < 1 || width < 1) {
       throw new IllegalArgumentException("need width >= 1 and blocks >= 1");
     }
-    return new FeatureBackbone(seed).build(width, blocks).toByteArray();
+    return new FeatureBackboneGenerator(seed).build(width, blocks).toByteArray();
+  }
+
+  /** The number of weights and biases of a generated model. */
+  public static long parameters(int width, int blocks) {
+    return 784L * width + width + blocks * (8L * width * width + 5L * width);
   }
 
   private ModelProto build(int width, int blocks) {
