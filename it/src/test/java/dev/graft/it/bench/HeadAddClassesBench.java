@@ -86,6 +86,7 @@ public final class HeadAddClassesBench {
         for (int w = 0; w < 3; w++) { // warm-up: JIT on both sides, connections, first runs
           bench.add(safetensors, "application/octet-stream");
           bench.add(json, "application/json");
+          localStep(safetensors, classes, width);
         }
         System.err.println("measuring x" + repeats + "...");
         double[][] st =
