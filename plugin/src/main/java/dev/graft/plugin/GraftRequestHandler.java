@@ -55,11 +55,17 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
    * @throws GraftException when a start-up model cannot be loaded (DJL Serving then aborts)
    */
   public GraftRequestHandler(GraftConfig config) {
+    this(
+        config,
+        WorkerPool.create("graft-worker", config.executorThreads(), config.executorQueue()));
+  }
+
+  /** A handler running requests on {@code workers}, which it owns from now on (tests). */
+  GraftRequestHandler(GraftConfig config, ThreadPoolExecutor workers) {
     this.config = config;
     ModelStore store = ModelStore.of(config);
     this.router = new Router(registry, store, config.maxRequestSize());
-    this.workers =
-        WorkerPool.create("graft-worker", config.executorThreads(), config.executorQueue());
+    this.workers = workers;
     try {
       StartupModels.load(config, store, registry);
     } catch (RuntimeException e) {
@@ -107,7 +113,7 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
               call.path(),
               new GraftException(
                   GraftException.Code.UNAVAILABLE,
-                  "over capacity: " + config.executorQueue() + " requests are already waiting")));
+                  "over capacity: the request queue is full, retry later")));
     }
     return null;
   }
