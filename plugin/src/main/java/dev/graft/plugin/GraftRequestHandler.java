@@ -9,6 +9,8 @@ import dev.graft.plugin.http.HttpErrors;
 import dev.graft.plugin.http.ResponseWriter;
 import dev.graft.plugin.http.Router;
 import dev.graft.plugin.internal.WorkerPool;
+import dev.graft.plugin.runtime.PyTorchEngine;
+import dev.graft.plugin.model.ModelLoader;
 import dev.graft.plugin.model.ModelRegistry;
 import dev.graft.plugin.model.StartupModels;
 import io.netty.channel.ChannelHandlerContext;
@@ -64,7 +66,9 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
   GraftRequestHandler(GraftConfig config, ThreadPoolExecutor workers) {
     this.config = config;
     ModelStore store = ModelStore.of(config);
-    this.router = new Router(registry, store, config.maxRequestSize());
+    this.router =
+        new Router(
+            registry, store, new ModelLoader(PyTorchEngine.of(config)), config.maxRequestSize());
     this.workers = workers;
     try {
       StartupModels.load(config, store, registry);

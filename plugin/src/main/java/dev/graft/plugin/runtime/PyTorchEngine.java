@@ -1,0 +1,145 @@
+package dev.graft.plugin.runtime;
+
+import dev.graft.onnx.GraftException;
+import dev.graft.onnx.rws.ModelWeights;
+import dev.graft.plugin.config.GraftConfig;
+import dev.graft.plugin.config.ModelSettings;
+import java.lang.reflect.InvocationTargetException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.logging.Logger;
+
+/**
+ * The gate to DJL's PyTorch engine, which is optional: its jars ({@code ai.djl:api}, {@code
+ * pytorch-engine}, {@code pytorch-jni}, {@code pytorch-native-cpu} and their dependencies) sit in
+ * {@code plugin_folder} beside the plugin jar, or they do not. This class references no DJL type;
+ * the runtime that does ({@code runtime.pytorch.PtModelRuntime}) is loaded reflectively and only
+ * once the engine's classes are known to be there, so an ONNX-only deployment never links against
+ * DJL and answers {@code engine=PyTorch} with a 400.
+ *
+ * <p>Before the engine first loads, {@link #open} makes it offline: DJL reads its switches from the
+ * environment or system properties, process-wide, so this sets the system properties {@code
+ * ai.djl.offline=true} and {@code OPT_OUT_TRACKING=true}, and {@code ENGINE_CACHE_DIR} (where the
+ * native library is extracted on first start) to the configured folder. A switch already set in the
+ * environment or as a system property is left alone. Thread safe.
+ */
+public final class PyTorchEngine {
+  private static final Logger LOG = Logger.getLogger(PyTorchEngine.class.getName());
+
+  /** A class of {@code pytorch-engine}: present exactly when the engine is installed. */
+  static final String ENGINE_CLASS = "ai.djl.pytorch.engine.PtEngine";
+
+  static final String OPENER_CLASS = "dev.graft.plugin.runtime.pytorch.PtModelOpener";
+
+  /** Opens a TorchScript model; implemented next to the DJL code. */
+  public interface Opener {
+    /**
+     * Loads {@code file} on the PyTorch engine.
+     *
+     * @param base the weights read from the same file; the engine's parameters must equal them
+     * @throws GraftException {@code INVALID_ARGUMENT} when the engine cannot load the file, {@code
+     *     FAILED_PRECONDITION} when its parameters differ from {@code base}
+     */
+    ModelRuntime open(String name, Path file, ModelSettings.Io io, ModelWeights base);
+  }
+
+  private final String engineClass;
+  private final Path cacheDir;
+  private final Function<String, String> env;
+
+  PyTorchEngine(String engineClass, Path cacheDir, Function<String, String> env) {
+    this.engineClass = engineClass;
+    this.cacheDir = cacheDir;
+    this.env = env;
+  }
+
+  /** The engine as configured: the native-library cache of {@link GraftConfig#pytorchCacheDir}. */
+  public static PyTorchEngine of(GraftConfig config) {
+    return new PyTorchEngine(ENGINE_CLASS, config.pytorchCacheDir(), System::getenv);
+  }
+
+  /** Whether DJL's PyTorch engine classes are on the plugin's class path. */
+  public boolean installed() {
+    try {
+      Class.forName(engineClass, false, PyTorchEngine.class.getClassLoader());
+      return true;
+    } catch (ClassNotFoundException | LinkageError e) {
+      return false;
+    }
+  }
+
+  /**
+   * Refuses a PyTorch model when the engine is not installed.
+   *
+   * @throws GraftException {@code FAILED_PRECONDITION} (HTTP 400) naming the model
+   */
+  public void requireInstalled(String model) {
+    if (!installed()) {
+      throw GraftException.precondition(
+          "model %s: engine=PyTorch, but the PyTorch engine is not installed (put the DJL"
+              + " pytorch-engine jars into plugin_folder next to graft-plugin.jar; see"
+              + " docs/torchscript.md)",
+          model);
+    }
+  }
+
+  /**
+   * Loads a TorchScript model.
+   *
+   * @throws GraftException {@code FAILED_PRECONDITION} when the engine is not installed; as {@link
+   *     Opener#open} otherwise
+   */
+  public ModelRuntime open(String name, Path file, ModelSettings.Io io, ModelWeights base) {
+    requireInstalled(name);
+    configureProcess();
+    return opener().open(name, file, io, base);
+  }
+
+  /** The system properties this sets, given the environment (tests). */
+  Map<String, String> switches() {
+    Map<String, String> out = new java.util.LinkedHashMap<>();
+    if (unset("DJL_OFFLINE") && unset("ai.djl.offline")) {
+      out.put("ai.djl.offline", "true");
+    }
+    if (unset("OPT_OUT_TRACKING")) {
+      out.put("OPT_OUT_TRACKING", "true");
+    }
+    if (unset("ENGINE_CACHE_DIR") && unset("DJL_CACHE_DIR")) {
+      out.put("ENGINE_CACHE_DIR", cacheDir.toString());
+    }
+    return out;
+  }
+
+  private boolean unset(String key) {
+    String e = env.apply(key);
+    String p = System.getProperty(key);
+    return (e == null || e.isEmpty()) && (p == null || p.isEmpty());
+  }
+
+  private void configureProcess() {
+    synchronized (PyTorchEngine.class) {
+      for (Map.Entry<String, String> e : switches().entrySet()) {
+        System.setProperty(e.getKey(), e.getValue());
+        LOG.info("DJL PyTorch engine: " + e.getKey() + "=" + e.getValue());
+      }
+    }
+  }
+
+  private static Opener opener() {
+    try {
+      return Class.forName(OPENER_CLASS, true, PyTorchEngine.class.getClassLoader())
+          .asSubclass(Opener.class)
+          .getDeclaredConstructor()
+          .newInstance();
+    } catch (InvocationTargetException e) {
+      throw new GraftException(
+          GraftException.Code.INTERNAL,
+          "cannot start the PyTorch runtime: " + e.getCause(),
+          e.getCause());
+    } catch (ReflectiveOperationException | LinkageError e) {
+      throw new GraftException(
+          GraftException.Code.INTERNAL, "cannot start the PyTorch runtime: " + e, e);
+    }
+  }
+}
