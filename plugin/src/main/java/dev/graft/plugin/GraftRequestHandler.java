@@ -6,13 +6,14 @@ import dev.graft.plugin.config.GraftConfig;
 import dev.graft.plugin.config.ModelStore;
 import dev.graft.plugin.http.HttpCall;
 import dev.graft.plugin.http.HttpErrors;
+import dev.graft.plugin.http.HttpReply;
 import dev.graft.plugin.http.ResponseWriter;
 import dev.graft.plugin.http.Router;
 import dev.graft.plugin.internal.WorkerPool;
-import dev.graft.plugin.runtime.PyTorchEngine;
 import dev.graft.plugin.model.ModelLoader;
 import dev.graft.plugin.model.ModelRegistry;
 import dev.graft.plugin.model.StartupModels;
+import dev.graft.plugin.runtime.PyTorchEngine;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -76,8 +77,7 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
       close();
       throw e;
     }
-    LOG.info(
-        "Graft serving " + registry.list().size() + " model(s) from " + config.modelStore());
+    LOG.info("Graft serving " + registry.list().size() + " model(s) from " + config.modelStore());
   }
 
   /** The models this handler serves (tests, embedding). */
@@ -108,7 +108,7 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
     }
     HttpCall call = HttpCall.copyOf(req, decoder);
     try {
-      workers.execute(() -> ResponseWriter.write(ctx, call, router.handle(call)));
+      workers.execute(() -> ResponseWriter.write(ctx, call, answer(call)));
     } catch (RejectedExecutionException e) {
       ResponseWriter.write(
           ctx,
@@ -120,6 +120,15 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
                   "over capacity: the request queue is full, retry later")));
     }
     return null;
+  }
+
+  /** The router's reply; even an {@link Error} (e.g. out of memory) still answers the client. */
+  private HttpReply answer(HttpCall call) {
+    try {
+      return router.handle(call);
+    } catch (Throwable t) { // the client must get a response whatever happened
+      return HttpErrors.reply(call.path(), t);
+    }
   }
 
   private GraftException tooLarge() {
@@ -154,6 +163,8 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
       workers.shutdownNow();
       Thread.currentThread().interrupt();
     }
+    int models = registry.list().size();
     registry.close();
+    LOG.info("Graft stopped; closed " + models + " model(s)");
   }
 }

@@ -25,6 +25,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import javax.imageio.ImageIO;
@@ -57,10 +58,14 @@ class GraftRequestHandlerTest {
         new GraftRequestHandler(
             GraftConfig.of(
                 Map.of(
-                    "model_store", store.toString(),
-                    "load_models", "mnist-vgg",
-                    "max_request_size", Integer.toString(MAX_REQUEST),
-                    "graft.executor.threads", "2"),
+                    "model_store",
+                    store.toString(),
+                    "load_models",
+                    "mnist-vgg",
+                    "max_request_size",
+                    Integer.toString(MAX_REQUEST),
+                    "graft.executor.threads",
+                    "2"),
                 tmp));
     server = new TestServer(handler, 64 * 1024 * 1024);
   }
@@ -68,19 +73,29 @@ class GraftRequestHandlerTest {
   @AfterAll
   void stop() {
     server.close();
+    List<ServedModel> models = handler.registry().list();
     handler.close();
+    assertThat(models)
+        .as("closing the handler closes every model's sessions")
+        .allSatisfy(m -> assertThat(m.runtime().weightsLabel()).isEqualTo("closed"));
   }
 
   @Test
   void acceptsOnlyGraftPaths() {
     for (String owned :
-        new String[] {"/models", "/models?limit=3", "/models/m/adapters/a", "/predictions/m",
-          "/v2/models/m/infer"}) {
+        new String[] {
+          "/models",
+          "/models?limit=3",
+          "/models/m/adapters/a",
+          "/predictions/m",
+          "/v2/models/m/infer"
+        }) {
       assertThat(handler.acceptInboundMessage(request(owned))).as(owned).isTrue();
     }
     for (String other :
-        new String[] {"/ping", "/", "/modelsx", "/predictions", "/v2/health/ready", "/invocations",
-          "/metrics"}) {
+        new String[] {
+          "/ping", "/", "/modelsx", "/predictions", "/v2/health/ready", "/invocations", "/metrics"
+        }) {
       assertThat(handler.acceptInboundMessage(request(other))).as(other).isFalse();
     }
     assertThat(handler.acceptInboundMessage("not a request")).isFalse();
@@ -92,10 +107,11 @@ class GraftRequestHandlerTest {
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.headers().firstValue("content-type")).hasValue("application/json");
     assertThat(json(r).getAsJsonObject().getAsJsonArray("models").get(0).getAsJsonObject())
-        .satisfies(m -> {
-          assertThat(m.get("modelName").getAsString()).isEqualTo("mnist-vgg");
-          assertThat(m.get("status").getAsString()).isEqualTo("READY");
-        });
+        .satisfies(
+            m -> {
+              assertThat(m.get("modelName").getAsString()).isEqualTo("mnist-vgg");
+              assertThat(m.get("status").getAsString()).isEqualTo("READY");
+            });
   }
 
   @Test
@@ -141,13 +157,20 @@ class GraftRequestHandlerTest {
     byte[] pixels = Fixtures.testImageBytes(1);
     String boundary = "graftboundary";
     ByteArrayOutputStream body = new ByteArrayOutputStream();
-    body.write(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"data\";"
-        + " filename=\"digit.png\"\r\nContent-Type: image/png\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+    body.write(
+        ("--"
+                + boundary
+                + "\r\nContent-Disposition: form-data; name=\"data\";"
+                + " filename=\"digit.png\"\r\nContent-Type: image/png\r\n\r\n")
+            .getBytes(StandardCharsets.US_ASCII));
     body.write(png(pixels));
     body.write(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.US_ASCII));
 
     HttpResponse<String> r =
-        post("/predictions/mnist-vgg", body.toByteArray(), "multipart/form-data; boundary=" + boundary);
+        post(
+            "/predictions/mnist-vgg",
+            body.toByteArray(),
+            "multipart/form-data; boundary=" + boundary);
 
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     assertThat(json(r).getAsJsonArray().get(0).getAsJsonObject().get("className").getAsString())
@@ -175,12 +198,18 @@ class GraftRequestHandlerTest {
     nested.append("]");
     flat.append("]");
     float[] expected =
-        model().runtime()
-            .infer(Map.of("input", new FloatTensor("input", new long[] {2, 1, 28, 28}, images)), Set.of())
-            .outputs().get(0).data();
+        model()
+            .runtime()
+            .infer(
+                Map.of("input", new FloatTensor("input", new long[] {2, 1, 28, 28}, images)),
+                Set.of())
+            .outputs()
+            .get(0)
+            .data();
 
     for (String data : new String[] {nested.toString(), flat.toString()}) {
-      HttpResponse<String> r = post("/v2/models/mnist-vgg/infer", kserve("r1", data, "FP32", 2), "application/json");
+      HttpResponse<String> r =
+          post("/v2/models/mnist-vgg/infer", kserve("r1", data, "FP32", 2), "application/json");
       assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
       assertThat(r.headers().firstValue("X-Graft-Weights")).hasValue("base");
       JsonObject body = json(r).getAsJsonObject();
@@ -189,16 +218,21 @@ class GraftRequestHandlerTest {
       JsonObject out = body.getAsJsonArray("outputs").get(0).getAsJsonObject();
       assertThat(out.get("name").getAsString()).isEqualTo("logits");
       assertThat(out.getAsJsonArray("shape").toString()).isEqualTo("[2,10]");
-      assertThat(floats(out.getAsJsonArray("data"))).as("float32 round-trips exactly").containsExactly(expected);
+      assertThat(floats(out.getAsJsonArray("data")))
+          .as("float32 round-trips exactly")
+          .containsExactly(expected);
     }
   }
 
   @Test
   void adapterLifecycleChangesTheWeightsHeaderAndDetachRestoresBase() throws Exception {
     String data = flatImages(2);
-    String base = outputData(post("/v2/models/mnist-vgg/infer", kserve(null, data, "FP32", 2), "application/json"));
+    String base =
+        outputData(
+            post("/v2/models/mnist-vgg/infer", kserve(null, data, "FP32", 2), "application/json"));
 
-    HttpResponse<String> reg = post("/models/mnist-vgg/adapters?name=noise&src=noise.rws", new byte[0], "text/plain");
+    HttpResponse<String> reg =
+        post("/models/mnist-vgg/adapters?name=noise&src=noise.rws", new byte[0], "text/plain");
     assertThat(reg.statusCode()).as(reg.body()).isEqualTo(200);
     JsonObject adapter = json(reg).getAsJsonObject();
     assertThat(adapter.get("attached").getAsBoolean()).isTrue();
@@ -206,22 +240,34 @@ class GraftRequestHandlerTest {
     assertThat(adapter.getAsJsonArray("layers")).hasSize(4);
     assertThat(adapter.get("sha256").getAsString()).hasSize(64);
     try {
-      HttpResponse<String> patched = post("/v2/models/mnist-vgg/infer", kserve(null, data, "FP32", 2), "application/json");
+      HttpResponse<String> patched =
+          post("/v2/models/mnist-vgg/infer", kserve(null, data, "FP32", 2), "application/json");
       assertThat(patched.headers().firstValue("X-Graft-Weights")).hasValue("noise@1.0");
       assertThat(outputData(patched)).isNotEqualTo(base);
 
-      HttpResponse<String> upd = post("/models/mnist-vgg/adapters/noise/update?alpha=0.5", new byte[0], "text/plain");
+      HttpResponse<String> upd =
+          post("/models/mnist-vgg/adapters/noise/update?alpha=0.5", new byte[0], "text/plain");
       assertThat(upd.statusCode()).as(upd.body()).isEqualTo(200);
-      assertThat(post("/predictions/mnist-vgg", png(Fixtures.testImageBytes(0)), "image/png")
-              .headers().firstValue("X-Graft-Weights")).hasValue("noise@0.5");
-      assertThat(json(get("/models/mnist-vgg/adapters")).getAsJsonObject().get("weights").getAsString())
+      assertThat(
+              post("/predictions/mnist-vgg", png(Fixtures.testImageBytes(0)), "image/png")
+                  .headers()
+                  .firstValue("X-Graft-Weights"))
+          .hasValue("noise@0.5");
+      assertThat(
+              json(get("/models/mnist-vgg/adapters"))
+                  .getAsJsonObject()
+                  .get("weights")
+                  .getAsString())
           .isEqualTo("noise@0.5");
     } finally {
-      HttpResponse<String> del = send(HttpRequest.newBuilder(server.uri("/models/mnist-vgg/adapters/noise")).DELETE());
+      HttpResponse<String> del =
+          send(HttpRequest.newBuilder(server.uri("/models/mnist-vgg/adapters/noise")).DELETE());
       assertThat(del.statusCode()).as(del.body()).isEqualTo(200);
-      assertThat(json(del).getAsJsonObject().get("status").getAsString()).isEqualTo("Adapter \"noise\" removed");
+      assertThat(json(del).getAsJsonObject().get("status").getAsString())
+          .isEqualTo("Adapter \"noise\" removed");
     }
-    HttpResponse<String> after = post("/v2/models/mnist-vgg/infer", kserve(null, data, "FP32", 2), "application/json");
+    HttpResponse<String> after =
+        post("/v2/models/mnist-vgg/infer", kserve(null, data, "FP32", 2), "application/json");
     assertThat(after.headers().firstValue("X-Graft-Weights")).hasValue("base");
     assertThat(outputData(after)).as("detach restores base outputs exactly").isEqualTo(base);
   }
@@ -230,14 +276,21 @@ class GraftRequestHandlerTest {
   void adapterFromAnOctetStreamBody() throws Exception {
     byte[] rws = Fixtures.signature("gaussian_blur").toByteArray();
     HttpResponse<String> r =
-        post("/models/mnist-vgg/adapters?name=bodyblur&attach=false", rws, "application/octet-stream");
+        post(
+            "/models/mnist-vgg/adapters?name=bodyblur&attach=false",
+            rws,
+            "application/octet-stream");
     try {
       assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
       JsonObject a = json(r).getAsJsonObject();
       assertThat(a.get("src").getAsString()).isEqualTo("<request body>");
       assertThat(a.get("bytes").getAsLong()).isEqualTo(rws.length);
       assertThat(a.get("attached").getAsBoolean()).isFalse();
-      assertThat(json(get("/models/mnist-vgg/adapters/bodyblur")).getAsJsonObject().get("name").getAsString())
+      assertThat(
+              json(get("/models/mnist-vgg/adapters/bodyblur"))
+                  .getAsJsonObject()
+                  .get("name")
+                  .getAsString())
           .isEqualTo("bodyblur");
     } finally {
       send(HttpRequest.newBuilder(server.uri("/models/mnist-vgg/adapters/bodyblur")).DELETE());
@@ -246,22 +299,48 @@ class GraftRequestHandlerTest {
 
   @Test
   void adapterRefusalsMapToTheirStatusesAndLeaveTheModelAlone() throws Exception {
-    assertError(post("/models/mnist-vgg/adapters?name=x&src=../outside.rws", new byte[0], "text/plain"), 400);
-    assertError(post("/models/mnist-vgg/adapters?name=x&src=missing.rws", new byte[0], "text/plain"), 404);
-    assertError(post("/models/mnist-vgg/adapters?name=x&src=noise.rws&alpha=NaN", new byte[0], "text/plain"), 400);
-    assertError(post("/models/mnist-vgg/adapters?name=x&src=noise.rws&attach=maybe", new byte[0], "text/plain"), 400);
-    assertError(post("/models/mnist-vgg/adapters?name=x", "garbage".getBytes(), "application/octet-stream"), 400);
+    assertError(
+        post("/models/mnist-vgg/adapters?name=x&src=../outside.rws", new byte[0], "text/plain"),
+        400);
+    assertError(
+        post("/models/mnist-vgg/adapters?name=x&src=missing.rws", new byte[0], "text/plain"), 404);
+    assertError(
+        post(
+            "/models/mnist-vgg/adapters?name=x&src=noise.rws&alpha=NaN", new byte[0], "text/plain"),
+        400);
+    assertError(
+        post(
+            "/models/mnist-vgg/adapters?name=x&src=noise.rws&attach=maybe",
+            new byte[0],
+            "text/plain"),
+        400);
+    assertError(
+        post("/models/mnist-vgg/adapters?name=x", "garbage".getBytes(), "application/octet-stream"),
+        400);
     assertError(post("/models/nope/adapters?name=x&src=noise.rws", new byte[0], "text/plain"), 404);
     assertError(get("/models/mnist-vgg/adapters/none"), 404);
 
-    assertThat(post("/models/mnist-vgg/adapters?name=dup&src=blur.rws&attach=false", new byte[0], "text/plain").statusCode())
+    assertThat(
+            post(
+                    "/models/mnist-vgg/adapters?name=dup&src=blur.rws&attach=false",
+                    new byte[0],
+                    "text/plain")
+                .statusCode())
         .isEqualTo(200);
     try {
-      assertError(post("/models/mnist-vgg/adapters?name=dup&src=noise.rws", new byte[0], "text/plain"), 409);
+      assertError(
+          post("/models/mnist-vgg/adapters?name=dup&src=noise.rws", new byte[0], "text/plain"),
+          409);
     } finally {
       send(HttpRequest.newBuilder(server.uri("/models/mnist-vgg/adapters/dup")).DELETE());
     }
-    assertThat(json(get("/models/mnist-vgg")).getAsJsonArray().get(0).getAsJsonObject().get("weights").getAsString())
+    assertThat(
+            json(get("/models/mnist-vgg"))
+                .getAsJsonArray()
+                .get(0)
+                .getAsJsonObject()
+                .get("weights")
+                .getAsString())
         .isEqualTo("base");
   }
 
@@ -276,7 +355,11 @@ class GraftRequestHandlerTest {
     assertThat(v2.statusCode()).isEqualTo(404);
     assertThat(json(v2).getAsJsonObject().get("error").getAsString()).contains("nope");
 
-    assertError(send(HttpRequest.newBuilder(server.uri("/models/mnist-vgg")).PUT(HttpRequest.BodyPublishers.noBody())), 405);
+    assertError(
+        send(
+            HttpRequest.newBuilder(server.uri("/models/mnist-vgg"))
+                .PUT(HttpRequest.BodyPublishers.noBody())),
+        405);
     assertError(get("/models/mnist-vgg/other"), 404);
     assertThat(get("/ping").body()).as("not ours: the host answers").isEqualTo(TestServer.HOST_404);
   }
@@ -284,18 +367,39 @@ class GraftRequestHandlerTest {
   @Test
   void kserveInputErrorsAre400() throws Exception {
     String data = flatImages(1);
-    assertThat(post("/v2/models/mnist-vgg/infer", kserve(null, data, "INT64", 1), "application/json").statusCode()).isEqualTo(400);
-    assertThat(post("/v2/models/mnist-vgg/infer", kserve(null, data, "FP32", 2), "application/json").statusCode()).isEqualTo(400);
-    assertThat(post("/v2/models/mnist-vgg/infer", new String(kserve(null, data, "FP32", 1), StandardCharsets.UTF_8)
-        .replace("\"input\"", "\"x\"").getBytes(StandardCharsets.UTF_8), "application/json").statusCode()).isEqualTo(400);
-    assertThat(post("/v2/models/mnist-vgg/infer", "{not json".getBytes(), "application/json").statusCode()).isEqualTo(400);
+    assertThat(
+            post("/v2/models/mnist-vgg/infer", kserve(null, data, "INT64", 1), "application/json")
+                .statusCode())
+        .isEqualTo(400);
+    assertThat(
+            post("/v2/models/mnist-vgg/infer", kserve(null, data, "FP32", 2), "application/json")
+                .statusCode())
+        .isEqualTo(400);
+    assertThat(
+            post(
+                    "/v2/models/mnist-vgg/infer",
+                    new String(kserve(null, data, "FP32", 1), StandardCharsets.UTF_8)
+                        .replace("\"input\"", "\"x\"")
+                        .getBytes(StandardCharsets.UTF_8),
+                    "application/json")
+                .statusCode())
+        .isEqualTo(400);
+    assertThat(
+            post("/v2/models/mnist-vgg/infer", "{not json".getBytes(), "application/json")
+                .statusCode())
+        .isEqualTo(400);
   }
 
   @Test
   void kserveMetadataAndReadiness() throws Exception {
     JsonObject meta = json(get("/v2/models/mnist-vgg")).getAsJsonObject();
     assertThat(meta.get("platform").getAsString()).isEqualTo("onnxruntime_onnx");
-    assertThat(meta.getAsJsonArray("inputs").get(0).getAsJsonObject().getAsJsonArray("shape").toString())
+    assertThat(
+            meta.getAsJsonArray("inputs")
+                .get(0)
+                .getAsJsonObject()
+                .getAsJsonArray("shape")
+                .toString())
         .isEqualTo("[-1,1,28,28]");
     assertThat(get("/v2/models/mnist-vgg/ready").statusCode()).isEqualTo(200);
     assertThat(get("/v2/models/nope/ready").statusCode()).isEqualTo(404);
@@ -308,14 +412,17 @@ class GraftRequestHandlerTest {
 
   @Test
   void modelsAreRegisteredAndUnregisteredByUrl() throws Exception {
-    HttpResponse<String> reg = post("/models?url=mnist-vgg&model_name=second", new byte[0], "text/plain");
+    HttpResponse<String> reg =
+        post("/models?url=mnist-vgg&model_name=second", new byte[0], "text/plain");
     assertThat(reg.statusCode()).as(reg.body()).isEqualTo(200);
-    assertThat(json(reg).getAsJsonObject().get("status").getAsString()).isEqualTo("Model \"second\" registered.");
+    assertThat(json(reg).getAsJsonObject().get("status").getAsString())
+        .isEqualTo("Model \"second\" registered.");
     assertError(post("/models?url=mnist-vgg&model_name=second", new byte[0], "text/plain"), 409);
     assertThat(get("/v2/models/second/ready").statusCode()).isEqualTo(200);
 
     HttpResponse<String> del = send(HttpRequest.newBuilder(server.uri("/models/second")).DELETE());
-    assertThat(json(del).getAsJsonObject().get("status").getAsString()).isEqualTo("Model \"second\" unregistered");
+    assertThat(json(del).getAsJsonObject().get("status").getAsString())
+        .isEqualTo("Model \"second\" unregistered");
     assertError(get("/models/second"), 404);
 
     assertError(post("/models?url=../outside.rws", new byte[0], "text/plain"), 400);
@@ -328,7 +435,9 @@ class GraftRequestHandlerTest {
     try (Socket s = new Socket("127.0.0.1", server.port())) {
       s.setSoTimeout(30_000); // a guard against a hang, not an assertion
       OutputStream out = s.getOutputStream();
-      out.write("GET /models HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.write(
+          "GET /models HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+              .getBytes(StandardCharsets.US_ASCII));
       out.flush();
       InputStream in = s.getInputStream();
       String response = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
@@ -347,9 +456,12 @@ class GraftRequestHandlerTest {
     for (int i = 0; i < 784; i++) {
       x[i] = (pixels[i] & 0xff) / 255f;
     }
-    return model().runtime()
+    return model()
+        .runtime()
         .infer(Map.of("input", new FloatTensor("input", new long[] {1, 1, 28, 28}, x)), Set.of())
-        .outputs().get(0).data();
+        .outputs()
+        .get(0)
+        .data();
   }
 
   private static int argmax(float[] v) {
@@ -372,16 +484,28 @@ class GraftRequestHandlerTest {
   }
 
   private static byte[] kserve(String id, String data, String datatype, int batch) {
-    String json = "{" + (id == null ? "" : "\"id\":\"" + id + "\",")
-        + "\"inputs\":[{\"name\":\"input\",\"shape\":[" + batch + ",1,28,28],\"datatype\":\""
-        + datatype + "\",\"data\":" + data + "}]}";
+    String json =
+        "{"
+            + (id == null ? "" : "\"id\":\"" + id + "\",")
+            + "\"inputs\":[{\"name\":\"input\",\"shape\":["
+            + batch
+            + ",1,28,28],\"datatype\":\""
+            + datatype
+            + "\",\"data\":"
+            + data
+            + "}]}";
     return json.getBytes(StandardCharsets.UTF_8);
   }
 
   private static String outputData(HttpResponse<String> r) {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    return JsonParser.parseString(r.body()).getAsJsonObject().getAsJsonArray("outputs").get(0)
-        .getAsJsonObject().getAsJsonArray("data").toString();
+    return JsonParser.parseString(r.body())
+        .getAsJsonObject()
+        .getAsJsonArray("outputs")
+        .get(0)
+        .getAsJsonObject()
+        .getAsJsonArray("data")
+        .toString();
   }
 
   private static float[] floats(JsonArray a) {
@@ -428,7 +552,7 @@ class GraftRequestHandlerTest {
   }
 
   private HttpResponse<String> send(HttpRequest.Builder builder) throws Exception {
-    return client.send(builder.version(HttpClient.Version.HTTP_1_1).build(),
-        HttpResponse.BodyHandlers.ofString());
+    return client.send(
+        builder.version(HttpClient.Version.HTTP_1_1).build(), HttpResponse.BodyHandlers.ofString());
   }
 }

@@ -39,7 +39,9 @@ public final class GraftConfig {
   public static final String EXECUTOR_QUEUE = "graft.executor.queue";
   public static final String PYTORCH_CACHE_DIR = "graft.pytorch.cache_dir";
 
-  /** Where DJL extracts the PyTorch native library unless told otherwise (see docs/torchscript.md). */
+  /**
+   * Where DJL extracts the PyTorch native library unless told otherwise (see docs/torchscript.md).
+   */
   public static final String DEFAULT_PYTORCH_CACHE_DIR = "work/djl-cache";
 
   private static final String ENV_PREFIX = "SERVING_";
@@ -120,9 +122,7 @@ public final class GraftConfig {
       props.load(reader);
     } catch (IOException | IllegalArgumentException e) {
       throw new GraftException(
-          GraftException.Code.INVALID_ARGUMENT,
-          "cannot read " + file + ": " + e.getMessage(),
-          e);
+          GraftException.Code.INVALID_ARGUMENT, "cannot read " + file + ": " + e.getMessage(), e);
     }
     Map<String, String> values = new TreeMap<>();
     for (String key : props.stringPropertyNames()) {
@@ -205,8 +205,8 @@ public final class GraftConfig {
     try {
       return Pattern.compile(regex);
     } catch (PatternSyntaxException e) {
-      throw GraftException.invalid("%s is not a valid regular expression: %s", MODEL_URL_PATTERN,
-          e.getDescription());
+      throw GraftException.invalid(
+          "%s is not a valid regular expression: %s", MODEL_URL_PATTERN, e.getDescription());
     }
   }
 

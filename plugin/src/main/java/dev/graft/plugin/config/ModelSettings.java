@@ -2,13 +2,13 @@ package dev.graft.plugin.config;
 
 import dev.graft.onnx.GraftException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
-import java.util.List;
-import java.nio.file.Path;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -19,13 +19,13 @@ import java.util.TreeSet;
 /**
  * A model folder's {@code serving.properties}, validated. Immutable.
  *
- * <p>Keys: {@code engine} ({@code OnnxRuntime} or {@code PyTorch}), {@code translator} ({@code image-classification}
- * or none), {@code graft.image.width/height/channels}, {@code graft.topk}, {@code
- * option.intraOpNumThreads}, {@code option.interOpNumThreads}, {@code option.optLevel} ({@code
- * NO_OPT}, {@code BASIC_OPT}, {@code EXTENDED_OPT} (default), {@code LAYOUT_OPT}, {@code
- * ALL_OPT}), {@code option.executionMode} ({@code SEQUENTIAL}, {@code PARALLEL}), batch keys
- * {@code batch_size} and {@code max_batch_delay} (reported, no batching is done). Any {@code
- * option.} key whose remainder contains a dot is an ONNX Runtime session config entry, e.g. {@code
+ * <p>Keys: {@code engine} ({@code OnnxRuntime} or {@code PyTorch}), {@code translator} ({@code
+ * image-classification} or none), {@code graft.image.width/height/channels}, {@code graft.topk},
+ * {@code option.intraOpNumThreads}, {@code option.interOpNumThreads}, {@code option.optLevel}
+ * ({@code NO_OPT}, {@code BASIC_OPT}, {@code EXTENDED_OPT} (default), {@code LAYOUT_OPT}, {@code
+ * ALL_OPT}), {@code option.executionMode} ({@code SEQUENTIAL}, {@code PARALLEL}), batch keys {@code
+ * batch_size} and {@code max_batch_delay} (reported, no batching is done). Any {@code option.} key
+ * whose remainder contains a dot is an ONNX Runtime session config entry, e.g. {@code
  * option.session.intra_op.allow_spinning=1}; {@code session.intra_op.allow_spinning} defaults to
  * {@code 0} (spinning threads halve throughput on small machines). TorchScript files do not name
  * their inputs and outputs: {@link Io} says how.
@@ -109,8 +109,8 @@ public record ModelSettings(
   /**
    * Validates raw {@code serving.properties} entries.
    *
-   * @throws GraftException {@code INVALID_ARGUMENT} naming {@code source} for a value that does
-   *     not parse, {@code FAILED_PRECONDITION} for an engine or translator Graft does not serve
+   * @throws GraftException {@code INVALID_ARGUMENT} naming {@code source} for a value that does not
+   *     parse, {@code FAILED_PRECONDITION} for an engine or translator Graft does not serve
    */
   public static ModelSettings parse(Map<String, String> raw, String source) {
     String engine = raw.getOrDefault("engine", ENGINE);
@@ -128,8 +128,8 @@ public record ModelSettings(
     }
     int channels = integer(raw, "graft.image.channels", 1, 1, 4, source);
     if (channels != 1 && channels != 3) {
-      throw GraftException.invalid("%s: graft.image.channels must be 1 or 3, got %d", source,
-          channels);
+      throw GraftException.invalid(
+          "%s: graft.image.channels must be 1 or 3, got %d", source, channels);
     }
     ImageGeometry image =
         new ImageGeometry(
@@ -178,8 +178,8 @@ public record ModelSettings(
     Map<String, List<Long>> shapes = new LinkedHashMap<>();
     if (image != null) {
       shapes.put(
-          inputs.get(0), List.of(-1L, (long) image.channels(), (long) image.height(),
-              (long) image.width()));
+          inputs.get(0),
+          List.of(-1L, (long) image.channels(), (long) image.height(), (long) image.width()));
     }
     for (String input : inputs) {
       String text = raw.get("graft.shape." + input);

@@ -2,6 +2,7 @@ package dev.graft.plugin.model;
 
 import dev.graft.onnx.GraftException;
 import dev.graft.onnx.rws.ModelWeights;
+import dev.graft.plugin.config.GraftConfig;
 import dev.graft.plugin.config.ModelSettings;
 import dev.graft.plugin.patch.ModelAdapters;
 import dev.graft.plugin.runtime.ModelFile;
@@ -14,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
@@ -31,6 +33,11 @@ public final class ModelLoader {
   /** A loader whose PyTorch models use {@code engine} (see {@link PyTorchEngine#of}). */
   public ModelLoader(PyTorchEngine engine) {
     this.pyTorch = engine;
+  }
+
+  /** A loader with the default configuration (PyTorch's native cache under the working dir). */
+  public ModelLoader() {
+    this(PyTorchEngine.of(GraftConfig.of(Map.of(), Path.of(""))));
   }
 
   /**
@@ -146,9 +153,13 @@ public final class ModelLoader {
       return List.of();
     }
     try {
-      return Files.readAllLines(synset, StandardCharsets.UTF_8).stream()
-          .map(String::strip)
-          .toList();
+      List<String> lines =
+          Files.readAllLines(synset, StandardCharsets.UTF_8).stream().map(String::strip).toList();
+      int end = lines.size();
+      while (end > 0 && lines.get(end - 1).isEmpty()) {
+        end--; // a trailing blank line is not a class
+      }
+      return lines.subList(0, end);
     } catch (IOException e) {
       throw new GraftException(
           GraftException.Code.INVALID_ARGUMENT,

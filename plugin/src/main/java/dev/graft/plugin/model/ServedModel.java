@@ -9,7 +9,8 @@ import java.util.List;
  * A registered model: its settings, its runtime and its adapters.
  *
  * <p>Owns the runtime (and through it every native object of the model: ONNX Runtime sessions or
- * the PyTorch module); {@link #close} closes it. Thread safe: the parts are themselves thread safe and never replaced.
+ * the PyTorch module); {@link #close} closes it. Thread safe: the parts are themselves thread safe
+ * and never replaced.
  *
  * @param name the model's name
  * @param url the reference it was registered from, as given

@@ -13,8 +13,8 @@ import java.util.stream.Stream;
 
 /**
  * Registers the models named by {@code load_models} at start-up: {@code ALL} (every folder of the
- * store holding an {@code .onnx} or {@code .pt} file, and every bare such file in it) or a comma list of
- * folder names, each optionally as {@code name=folder}. Stateless.
+ * store holding an {@code .onnx} or {@code .pt} file, and every bare such file in it) or a comma
+ * list of folder names, each optionally as {@code name=folder}. Stateless.
  */
 public final class StartupModels {
   private static final Logger LOG = Logger.getLogger(StartupModels.class.getName());
