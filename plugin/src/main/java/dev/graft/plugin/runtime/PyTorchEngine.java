@@ -47,16 +47,28 @@ public final class PyTorchEngine {
   private final String engineClass;
   private final Path cacheDir;
   private final Function<String, String> env;
+  private final Function<String, String> properties;
 
-  PyTorchEngine(String engineClass, Path cacheDir, Function<String, String> env) {
+  /**
+   * @param engineClass the class whose presence means the engine is installed
+   * @param env looks up environment variables
+   * @param properties looks up system properties
+   */
+  PyTorchEngine(
+      String engineClass,
+      Path cacheDir,
+      Function<String, String> env,
+      Function<String, String> properties) {
     this.engineClass = engineClass;
     this.cacheDir = cacheDir;
     this.env = env;
+    this.properties = properties;
   }
 
   /** The engine as configured: the native-library cache of {@link GraftConfig#pytorchCacheDir}. */
   public static PyTorchEngine of(GraftConfig config) {
-    return new PyTorchEngine(ENGINE_CLASS, config.pytorchCacheDir(), System::getenv);
+    return new PyTorchEngine(
+        ENGINE_CLASS, config.pytorchCacheDir(), System::getenv, System::getProperty);
   }
 
   /** Whether DJL's PyTorch engine classes are on the plugin's class path. */
@@ -96,7 +108,7 @@ public final class PyTorchEngine {
     return opener().open(name, file, io, base);
   }
 
-  /** The system properties this sets, given the environment (tests). */
+  /** The system properties {@link #open} sets: those not already chosen by env or property. */
   Map<String, String> switches() {
     Map<String, String> out = new java.util.LinkedHashMap<>();
     if (unset("DJL_OFFLINE") && unset("ai.djl.offline")) {
@@ -113,7 +125,7 @@ public final class PyTorchEngine {
 
   private boolean unset(String key) {
     String e = env.apply(key);
-    String p = System.getProperty(key);
+    String p = properties.apply(key);
     return (e == null || e.isEmpty()) && (p == null || p.isEmpty());
   }
 
