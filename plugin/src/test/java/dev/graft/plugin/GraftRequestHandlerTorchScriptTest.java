@@ -8,6 +8,7 @@ import com.google.gson.JsonParser;
 import dev.graft.onnx.OnnxModel;
 import dev.graft.onnx.rws.RwsExtractor;
 import dev.graft.plugin.config.GraftConfig;
+import dev.graft.plugin.runtime.PyTorchEngine;
 import dev.graft.plugin.testing.Fixtures;
 import dev.graft.plugin.testing.TestServer;
 import dev.graft.plugin.testing.TorchFixtures;
@@ -64,6 +65,8 @@ class GraftRequestHandlerTorchScriptTest {
                     MODEL,
                     GraftConfig.PYTORCH_CACHE_DIR,
                     TorchFixtures.config().pytorchCacheDir().toString(),
+                    PyTorchEngine.NUM_THREADS,
+                    "1",
                     "graft.executor.threads",
                     "2"),
                 tmp));

@@ -41,9 +41,13 @@ public final class TorchFixtures {
     return PyTorchEngine.of(config());
   }
 
-  /** A configuration whose PyTorch cache is the repository's {@code work/djl-cache}. */
+  /**
+   * A configuration whose PyTorch cache is the repository's {@code work/djl-cache}, with one
+   * intra-op thread (steady timings on a small shared machine; the engine is process-wide, so the
+   * first test to start it decides).
+   */
   public static GraftConfig config() {
-    return GraftConfig.of(Map.of(), Fixtures.repoRoot());
+    return GraftConfig.of(Map.of(PyTorchEngine.NUM_THREADS, "1"), Fixtures.repoRoot());
   }
 
   /** The settings of {@link #SERVING_PROPERTIES}. */
