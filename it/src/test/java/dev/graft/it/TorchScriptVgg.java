@@ -22,17 +22,17 @@ public final class TorchScriptVgg {
 
   /** A server builder with the TorchScript VGG loaded at start-up. */
   public static GraftServer.Builder server(String name) {
-    return withEngine(GraftServer.builder(name).exampleModel(MODEL).loadModels(MODEL));
+    return withEngine(GraftServer.builder(name).exampleModel(MODEL).loadModels(MODEL))
+        .jvmOption("-Xmx512m");
   }
 
-  /** The PyTorch engine settings every test server uses. */
+  /** The PyTorch engine settings every test server uses (config entries only). */
   public static GraftServer.Builder withEngine(GraftServer.Builder builder) {
     return builder
         .property(
             "graft.pytorch.cache_dir",
             Fixtures.root().resolve("work").resolve("djl-cache").toString())
-        .property("graft.pytorch.num_threads", "1")
-        .jvmOption("-Xmx512m");
+        .property("graft.pytorch.num_threads", "1");
   }
 
   /** The largest absolute difference between two equally long arrays. */
