@@ -193,6 +193,16 @@ public final class PtModelRuntime implements ModelRuntime {
     }
   }
 
+  /** Native arrays the model's manager holds, its sub-managers included (leak checks). */
+  int liveArrays() {
+    lock.readLock().lock();
+    try {
+      return model.getNDManager().getManagedArrays().size();
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
   @Override
   public void close() {
     lock.writeLock().lock();

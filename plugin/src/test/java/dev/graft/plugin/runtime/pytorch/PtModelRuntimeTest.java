@@ -134,6 +134,26 @@ class PtModelRuntimeTest {
   }
 
   @Test
+  void inferencesAndSwapsLeaveNoNativeArraysBehind() {
+    FloatTensor x = images("gaussian_noise", 8);
+    Weights noise = patched("gaussian_noise", 1.0);
+    logits(runtime, x);
+    int before = runtime.liveArrays();
+    assertThat(before)
+        .as("arrays the model holds (its 18 parameters at least)")
+        .isGreaterThanOrEqualTo(18);
+
+    for (int i = 0; i < 10; i++) {
+      runtime.swapWeights(i % 2 == 0 ? noise : Weights.base());
+      logits(runtime, x);
+    }
+
+    assertThat(runtime.liveArrays())
+        .as("native arrays of the model after 10 swaps and inferences (each closes its own)")
+        .isEqualTo(before);
+  }
+
+  @Test
   void closedRuntimeRefusesWithUnavailable() {
     runtime.close();
     runtime.close();
