@@ -62,13 +62,17 @@ public final class PtModelOpener implements PyTorchEngine.Opener {
   }
 
   private static void startEngine(String name) {
-    try (PluginContext ignored = new PluginContext()) {
+    Thread thread = Thread.currentThread();
+    ClassLoader previous = enterPluginLoader(thread);
+    try {
       Engine.getEngine(ENGINE);
     } catch (EngineException | IllegalArgumentException e) {
       throw new GraftException(
           GraftException.Code.FAILED_PRECONDITION,
           "model " + name + ": the PyTorch engine cannot start: " + e.getMessage(),
           e);
+    } finally {
+      thread.setContextClassLoader(previous);
     }
   }
 
@@ -80,33 +84,29 @@ public final class PtModelOpener implements PyTorchEngine.Opener {
             .optEngine(ENGINE)
             .optOption("trainParam", "true")
             .build();
-    try (PluginContext ignored = new PluginContext()) {
+    Thread thread = Thread.currentThread();
+    ClassLoader previous = enterPluginLoader(thread);
+    try {
       return criteria.loadModel();
     } catch (ModelNotFoundException | MalformedModelException | IOException | EngineException e) {
       throw new GraftException(
           GraftException.Code.INVALID_ARGUMENT,
           "model " + name + ": PyTorch cannot load " + file.getFileName() + ": " + e.getMessage(),
           e);
+    } finally {
+      thread.setContextClassLoader(previous);
     }
   }
 
   /**
-   * Makes the plugin's class loader the thread's context loader until closed: DJL finds engines
-   * with {@code ServiceLoader} and its native library as a resource through that loader, and the
-   * host runs plugins in a class loader of their own.
+   * Makes the plugin's class loader the thread's context loader and returns the previous one, which
+   * the caller restores: DJL finds engines with {@code ServiceLoader} and its native library as a
+   * resource through that loader, and the host runs plugins in a class loader of their own.
    */
-  private static final class PluginContext implements AutoCloseable {
-    private final Thread thread = Thread.currentThread();
-    private final ClassLoader previous = thread.getContextClassLoader();
-
-    PluginContext() {
-      thread.setContextClassLoader(PtModelOpener.class.getClassLoader());
-    }
-
-    @Override
-    public void close() {
-      thread.setContextClassLoader(previous);
-    }
+  private static ClassLoader enterPluginLoader(Thread thread) {
+    ClassLoader previous = thread.getContextClassLoader();
+    thread.setContextClassLoader(PtModelOpener.class.getClassLoader());
+    return previous;
   }
 
   private static Map<String, NDArray> parameters(ZooModel<NDList, NDList> model) {
