@@ -21,8 +21,8 @@ public final class Router {
   private final InferenceEndpoints inference;
   private final HeadEndpoints heads;
 
-  public Router(ModelRegistry registry, ModelStore store, long maxRequestSize) {
-    this.models = new ModelEndpoints(registry, new ModelLoader(), store);
+  public Router(ModelRegistry registry, ModelStore store, ModelLoader loader, long maxRequestSize) {
+    this.models = new ModelEndpoints(registry, loader, store);
     this.adapters = new AdapterEndpoints(registry, store, maxRequestSize);
     this.inference = new InferenceEndpoints(registry);
     this.heads = new HeadEndpoints(registry);
