@@ -29,7 +29,11 @@ public final class HeadEndpoints {
     ServedModel m = registry.get(model);
     List<Map<String, Object>> heads =
         m.head().stream()
-            .map(h -> HeadViews.describe(h, h.current(), weights(m, h.current())))
+            .map(
+                h -> {
+                  HeadVersion v = h.current(); // read once: the view and its weights agree
+                  return HeadViews.describe(h, v, weights(m, v));
+                })
             .toList();
     return HttpReply.ok(Map.of("heads", heads));
   }
