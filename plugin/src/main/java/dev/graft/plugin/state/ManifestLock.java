@@ -4,6 +4,7 @@ import dev.graft.onnx.GraftException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -75,7 +76,7 @@ final class ManifestLock {
       channel =
           FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
       while (true) {
-        held = channel.tryLock();
+        held = tryLock(channel);
         if (held != null) {
           return;
         }
@@ -93,6 +94,15 @@ final class ManifestLock {
       closeChannel();
       Thread.currentThread().interrupt();
       throw new GraftException(GraftException.Code.UNAVAILABLE, "interrupted waiting for a lock");
+    }
+  }
+
+  /** The lock, or null while another process (or another handler in this JVM) holds it. */
+  private static FileLock tryLock(FileChannel channel) throws IOException {
+    try {
+      return channel.tryLock();
+    } catch (OverlappingFileLockException e) {
+      return null; // file locks belong to the whole JVM: a second handler here must wait too
     }
   }
 

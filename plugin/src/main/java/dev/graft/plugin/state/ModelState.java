@@ -131,7 +131,7 @@ public final class ModelState implements ModelAdapters.Journal {
         () -> {
           Disk disk = readDisk();
           if (disk.problem() != null) {
-            report(manifestProblem(disk.problem() + "; serving the base model"));
+            report(disk.problem() + "; serving the base model");
           } else if (disk.manifest() != null) {
             apply(disk.manifest(), disk.hash());
             LOG.info(
@@ -306,7 +306,7 @@ public final class ModelState implements ModelAdapters.Journal {
   /** Applies {@code disk} when it is newer; retries unresolved entries. Caller holds the lock. */
   private boolean sync(Disk disk) {
     if (disk.problem() != null) {
-      report(manifestProblem(disk.problem() + "; still serving version " + applied.version()));
+      report(disk.problem() + "; still serving version " + applied.version());
       return false;
     }
     if (disk.manifest() == null) {
@@ -414,7 +414,11 @@ public final class ModelState implements ModelAdapters.Journal {
   /** The adapter an entry describes, read and checked; GraftException says why not. */
   private Adapter resolve(AdapterEntry e) {
     Path file = store.resolve(e.file(), "adapter " + e.name() + " file");
-    SignatureSource.Loaded loaded = SignatureSource.readFile(file, e.src(), settings.maxBytes());
+    SignatureSource.Loaded read = SignatureSource.readFile(file, e.file(), settings.maxBytes());
+    SignatureSource.Loaded loaded =
+        new SignatureSource.Loaded(
+            read.signature(),
+            new SignatureSource(e.src(), read.source().bytes(), read.source().sha256()));
     if (!loaded.source().sha256().equals(e.sha256())) {
       throw GraftException.invalid(
           "%s has sha256 %s..., %s recorded %s...: the file changed",
@@ -501,7 +505,7 @@ public final class ModelState implements ModelAdapters.Journal {
     try {
       return new Disk(Manifest.parse(bytes, file.getFileName().toString()), sha256(bytes), null);
     } catch (GraftException e) {
-      return new Disk(null, "", "unreadable manifest: " + e.getMessage());
+      return new Disk(null, "", "unreadable manifest " + e.getMessage());
     }
   }
 
