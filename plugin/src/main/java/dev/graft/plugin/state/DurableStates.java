@@ -40,7 +40,7 @@ public final class DurableStates implements ModelRegistry.Lifecycle, AutoCloseab
     this.settings = settings;
     this.clock = clock;
     this.watcher =
-        settings.durable() ? new ManifestWatcher(settings.pollInterval(), this::refresh) : null;
+        settings.durable() ? new ManifestWatcher(settings.pollInterval(), settings.watch(), this::refresh) : null;
     if (settings.durable()) {
       LOG.info(
           "Graft model state: graft.json per model, writer "

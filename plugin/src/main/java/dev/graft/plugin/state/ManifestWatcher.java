@@ -40,15 +40,16 @@ final class ManifestWatcher implements AutoCloseable {
   private final Map<Path, WatchKey> keys = new HashMap<>(); // guarded by lock
   private volatile boolean closed;
 
-  ManifestWatcher(Duration poll, Consumer<String> refresh) {
+  ManifestWatcher(Duration poll, boolean watch, Consumer<String> refresh) {
     this.poll = poll;
     this.refresh = refresh;
-    WatchService ws;
+    WatchService ws = null;
     try {
-      ws = FileSystems.getDefault().newWatchService();
+      if (watch) {
+        ws = FileSystems.getDefault().newWatchService();
+      }
     } catch (IOException | UnsupportedOperationException e) {
       LOG.log(Level.WARNING, "No file watch; manifests are checked every " + poll, e);
-      ws = null;
     }
     this.service = ws;
     this.thread = new Thread(this::run, "graft-state-watcher");

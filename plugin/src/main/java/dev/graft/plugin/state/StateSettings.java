@@ -18,6 +18,8 @@ import java.util.UUID;
  *       models, e.g. for a read-only model store).
  *   <li>{@code graft.state.poll_ms}: how often every manifest is re-read (default 1000); file
  *       watch events trigger earlier reads where the file system delivers them.
+ *   <li>{@code graft.state.watch}: {@code true} (default) to also react to file-system events;
+ *       {@code false} relies on the poll alone, as on a network file system.
  *   <li>{@code graft.state.lock_timeout_ms}: how long a change waits for the manifest's lock
  *       (default 10000) before answering 503.
  *   <li>{@code graft.state.writer}: this process's writer id in manifests (default {@code
@@ -28,13 +30,20 @@ import java.util.UUID;
  * @param writer this process's id in the manifests it writes
  * @param maxBytes the largest signature file read back ({@code max_request_size})
  * @param pollInterval the period of the manifest check
+ * @param watch whether file-system events trigger checks too
  * @param lockTimeout the longest wait for a manifest's lock
  */
 public record StateSettings(
-    boolean durable, String writer, long maxBytes, Duration pollInterval, Duration lockTimeout) {
+    boolean durable,
+    String writer,
+    long maxBytes,
+    Duration pollInterval,
+    boolean watch,
+    Duration lockTimeout) {
 
   public static final String MODE = "graft.state";
   public static final String POLL_MS = "graft.state.poll_ms";
+  public static final String WATCH = "graft.state.watch";
   public static final String LOCK_TIMEOUT_MS = "graft.state.lock_timeout_ms";
   public static final String WRITER = "graft.state.writer";
 
@@ -55,6 +64,7 @@ public record StateSettings(
         writer.isEmpty() ? defaultWriter() : writer,
         config.maxRequestSize(),
         Duration.ofMillis(millis(p, POLL_MS, 1000)),
+        !"false".equalsIgnoreCase(p.getOrDefault(WATCH, "true").trim()),
         Duration.ofMillis(millis(p, LOCK_TIMEOUT_MS, 10_000)));
   }
 

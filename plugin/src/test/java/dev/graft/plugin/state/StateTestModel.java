@@ -25,7 +25,8 @@ final class StateTestModel {
   StateTestModel(Path store, Path folder, ManifestLock lock, String writer) {
     adapters = new ModelAdapters("vgg", Fixtures.vggModel("clean"), runtime);
     StateSettings settings =
-        new StateSettings(true, writer, 64L << 20, Duration.ofSeconds(1), Duration.ofSeconds(5));
+        new StateSettings(
+            true, writer, 64L << 20, Duration.ofSeconds(1), true, Duration.ofSeconds(5));
     state =
         new ModelState(
             "vgg",
