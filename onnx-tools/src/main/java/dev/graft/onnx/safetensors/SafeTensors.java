@@ -115,7 +115,8 @@ public final class SafeTensors {
         }
         entries.put(e.getKey(), new Entry(e.getKey(), dtype, shape, begin, end));
       } catch (NullPointerException | IllegalStateException | ClassCastException
-          | IndexOutOfBoundsException | NumberFormatException | ArithmeticException ex) {
+          | IndexOutOfBoundsException | NumberFormatException | ArithmeticException
+          | UnsupportedOperationException ex) { // gson's getAsX on an object, array or null
         throw GraftException.invalid("%s: malformed header entry %s (%s)", source, e.getKey(), ex);
       }
     }
