@@ -10,8 +10,10 @@ import dev.graft.plugin.http.HttpReply;
 import dev.graft.plugin.http.ResponseWriter;
 import dev.graft.plugin.http.Router;
 import dev.graft.plugin.internal.WorkerPool;
+import dev.graft.plugin.model.ModelLoader;
 import dev.graft.plugin.model.ModelRegistry;
 import dev.graft.plugin.model.StartupModels;
+import dev.graft.plugin.runtime.PyTorchEngine;
 import dev.graft.plugin.security.ManagementAuth;
 import dev.graft.plugin.state.DurableStates;
 import dev.graft.plugin.state.StateSettings;
@@ -79,7 +81,13 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
     ModelStore store = ModelStore.of(config);
     this.states = new DurableStates(store, StateSettings.of(config));
     this.registry = new ModelRegistry(states);
-    this.router = new Router(registry, store, config.maxRequestSize(), states);
+    this.router =
+        new Router(
+            registry,
+            store,
+            new ModelLoader(PyTorchEngine.of(config)),
+            config.maxRequestSize(),
+            states);
     auth.warnIfExposed(config);
     try {
       StartupModels.load(config, store, registry);

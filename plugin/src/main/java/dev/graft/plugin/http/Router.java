@@ -21,8 +21,12 @@ public final class Router {
   private final InferenceEndpoints inference;
 
   public Router(
-      ModelRegistry registry, ModelStore store, long maxRequestSize, DurableStates states) {
-    this.models = new ModelEndpoints(registry, new ModelLoader(), store, states);
+      ModelRegistry registry,
+      ModelStore store,
+      ModelLoader loader,
+      long maxRequestSize,
+      DurableStates states) {
+    this.models = new ModelEndpoints(registry, loader, store, states);
     this.adapters = new AdapterEndpoints(registry, store, maxRequestSize, states);
     this.inference = new InferenceEndpoints(registry);
   }

@@ -110,19 +110,14 @@ public final class DurableStates implements ModelRegistry.Lifecycle, AutoCloseab
   }
 
   /**
-   * The folder holding the model's state: its model folder, or for a bare {@code .onnx} file, the
+   * The folder holding the model's state: its model folder, or for a bare model file, the
    * file's folder with names derived from the file.
    */
   private StateLocation locate(ServedModel model) {
-    Path source;
-    try {
-      source = store.resolve(model.url(), "url");
-    } catch (GraftException e) {
-      source = model.file().path();
-    }
+    Path source = store.resolve(model.url(), "url"); // as when the model was registered
     return Files.isDirectory(source)
         ? StateLocation.forFolder(source)
-        : StateLocation.forFile(model.file().path());
+        : StateLocation.forFile(source);
   }
 
   /** Stops watching. Idempotent. */

@@ -7,7 +7,7 @@ import java.nio.file.Path;
  *
  * <p>A model served from a folder keeps {@code graft.json} (the manifest), {@code graft.json.lock}
  * (the cross-process lock) and {@code adapters/<name>.rws} (signatures uploaded in request bodies)
- * in that folder. A model served from a bare {@code <stem>.onnx} file keeps {@code
+ * in that folder. A model served from a bare {@code <stem>.onnx} (or {@code .pt}) file keeps {@code
  * <stem>.graft.json}, {@code <stem>.graft.json.lock} and {@code <stem>.adapters/} beside it, so
  * several bare models in one folder do not share state.
  *
@@ -27,11 +27,12 @@ public record StateLocation(Path folder, Path manifest, Path lockFile, Path uplo
         dir, dir.resolve(MANIFEST), dir.resolve(MANIFEST + ".lock"), dir.resolve("adapters"));
   }
 
-  /** The state of a model served from the bare file {@code onnx}. */
-  public static StateLocation forFile(Path onnx) {
-    Path file = onnx.toAbsolutePath().normalize();
+  /** The state of a model served from the bare file {@code model} ({@code .onnx}, {@code .pt}). */
+  public static StateLocation forFile(Path model) {
+    Path file = model.toAbsolutePath().normalize();
     String name = file.getFileName().toString();
-    String stem = name.endsWith(".onnx") ? name.substring(0, name.length() - 5) : name;
+    int dot = name.lastIndexOf('.');
+    String stem = dot > 0 ? name.substring(0, dot) : name;
     Path dir = file.getParent();
     return new StateLocation(
         dir,
