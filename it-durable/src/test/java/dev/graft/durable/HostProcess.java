@@ -83,7 +83,8 @@ final class HostProcess implements AutoCloseable {
       all.put("graft.executor.threads", "2");
       all.putAll(config);
       StringBuilder text = new StringBuilder();
-      all.forEach((k, v) -> text.append(k).append('=').append(v.replace("\\", "\\\\")).append('\n'));
+      all.forEach(
+          (k, v) -> text.append(k).append('=').append(v.replace("\\", "\\\\")).append('\n'));
       Path configFile = Files.writeString(work.resolve("config.properties"), text.toString());
       Path logs = Files.createDirectories(Path.of(System.getProperty("graft.it.logs", "target")));
       Path log = logs.resolve(name + "-" + System.currentTimeMillis() + ".log");

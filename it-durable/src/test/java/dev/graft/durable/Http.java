@@ -64,7 +64,8 @@ final class Http {
   Response send(HttpRequest.Builder request) {
     try {
       HttpResponse<String> r =
-          client.send(request.timeout(Duration.ofSeconds(60)).build(),
+          client.send(
+              request.timeout(Duration.ofSeconds(60)).build(),
               HttpResponse.BodyHandlers.ofString());
       return new Response(
           r.statusCode(), r.body(), r.headers().firstValue("X-Graft-Weights").orElse(null), r);

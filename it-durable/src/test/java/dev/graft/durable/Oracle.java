@@ -107,7 +107,11 @@ final class Oracle {
   /** The flat output data of a v2 response, as rows. */
   static float[][] rows(Http.Response r) {
     JsonArray data =
-        r.json().getAsJsonObject().getAsJsonArray("outputs").get(0).getAsJsonObject()
+        r.json()
+            .getAsJsonObject()
+            .getAsJsonArray("outputs")
+            .get(0)
+            .getAsJsonObject()
             .getAsJsonArray("data");
     int k = data.size() / IMAGES;
     float[][] out = new float[IMAGES][k];

@@ -71,7 +71,9 @@ class ReplicaTest {
             Duration.ofMillis(10),
             "replica serving " + label,
             () -> weights(h).equals(label) ? true : null);
-    assertThat(t.took()).as("time until the other replica serves %s", label).isLessThanOrEqualTo(LIMIT);
+    assertThat(t.took())
+        .as("time until the other replica serves %s", label)
+        .isLessThanOrEqualTo(LIMIT);
     return t.took().toMillis();
   }
 }

@@ -54,11 +54,26 @@ class RestartTest {
     byte[] noise = Oracle.signature("gaussian_noise").toByteArray();
     List<Change> changes =
         List.of(
-            new Change("upload noise@0.5", "noise@0.5", h -> post(h, M + "/adapters?name=noise&alpha=0.5", noise)),
-            new Change("attach blur", "blur@1.0+noise@0.5", h -> post(h, M + "/adapters?name=blur&src=blur.rws", new byte[0])),
-            new Change("rescale noise", "blur@1.0+noise@1.25", h -> post(h, M + "/adapters/noise/update?alpha=1.25", new byte[0])),
-            new Change("detach blur", "noise@1.25", h -> post(h, M + "/adapters/blur/update?attach=false", new byte[0])),
-            new Change("delete noise", "base", h -> h.sendAsync(h.builder(M + "/adapters/noise").DELETE())));
+            new Change(
+                "upload noise@0.5",
+                "noise@0.5",
+                h -> post(h, M + "/adapters?name=noise&alpha=0.5", noise)),
+            new Change(
+                "attach blur",
+                "blur@1.0+noise@0.5",
+                h -> post(h, M + "/adapters?name=blur&src=blur.rws", new byte[0])),
+            new Change(
+                "rescale noise",
+                "blur@1.0+noise@1.25",
+                h -> post(h, M + "/adapters/noise/update?alpha=1.25", new byte[0])),
+            new Change(
+                "detach blur",
+                "noise@1.25",
+                h -> post(h, M + "/adapters/blur/update?attach=false", new byte[0])),
+            new Change(
+                "delete noise",
+                "base",
+                h -> h.sendAsync(h.builder(M + "/adapters/noise").DELETE())));
     int killedBeforeTheAnswer = 0;
     HostProcess host = start("kill-0", store);
     try {
@@ -77,9 +92,15 @@ class RestartTest {
 
         host = start("kill-" + (i + 1), store);
         StoreState onDisk = StoreState.read(store);
-        assertThat(onDisk.version()).as("%s: one write per change", c.name()).isEqualTo(version + 1);
-        assertThat(onDisk.label()).as("%s: the manifest holds the change", c.name()).isEqualTo(c.after());
-        assertThat(weights(host)).as("%s: the restarted host serves the manifest", c.name()).isEqualTo(c.after());
+        assertThat(onDisk.version())
+            .as("%s: one write per change", c.name())
+            .isEqualTo(version + 1);
+        assertThat(onDisk.label())
+            .as("%s: the manifest holds the change", c.name())
+            .isEqualTo(c.after());
+        assertThat(weights(host))
+            .as("%s: the restarted host serves the manifest", c.name())
+            .isEqualTo(c.after());
         assertThat(problems(host)).as(c.name()).isEmpty();
         float[][] served = Oracle.rows(infer(host, c.after()));
         float[][] expected = Oracle.logits(c.after(), CORRUPTION);
@@ -137,7 +158,11 @@ class RestartTest {
     Http.Response r = h.http().get(M);
     ok(r);
     List<String> out = new ArrayList<>();
-    r.json().getAsJsonArray().get(0).getAsJsonObject().getAsJsonArray("problems")
+    r.json()
+        .getAsJsonArray()
+        .get(0)
+        .getAsJsonObject()
+        .getAsJsonArray("problems")
         .forEach(p -> out.add(p.getAsString()));
     return out;
   }

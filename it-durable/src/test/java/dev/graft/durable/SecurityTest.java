@@ -61,16 +61,22 @@ class SecurityTest {
   @Test
   void managementNeedsTheTokenAndInferenceDoesNot() {
     Http.Response none = anonymous.get("/models");
-    Http.Response wrong = anonymous.send(anonymous.builder("/models").header("Authorization", "Bearer " + TOKEN + "!"));
+    Http.Response wrong =
+        anonymous.send(
+            anonymous.builder("/models").header("Authorization", "Bearer " + TOKEN + "!"));
     Http.Response right = admin.get("/models");
 
     assertThat(none.status()).isEqualTo(401);
-    assertThat(none.raw().headers().firstValue("WWW-Authenticate")).hasValue("Bearer realm=\"graft\"");
+    assertThat(none.raw().headers().firstValue("WWW-Authenticate"))
+        .hasValue("Bearer realm=\"graft\"");
     assertThat(none.body()).contains("UnauthorizedException").doesNotContain(TOKEN);
     assertThat(wrong.status()).isEqualTo(401);
-    assertThat(wrong.raw().headers().firstValue("WWW-Authenticate").orElseThrow()).contains("invalid_token");
+    assertThat(wrong.raw().headers().firstValue("WWW-Authenticate").orElseThrow())
+        .contains("invalid_token");
     assertThat(right.status()).isEqualTo(200);
-    assertThat(anonymous.get("/v2/models/mnist-vgg").status()).as("inference metadata").isEqualTo(200);
+    assertThat(anonymous.get("/v2/models/mnist-vgg").status())
+        .as("inference metadata")
+        .isEqualTo(200);
     assertThat(anonymous.postJson("/v2/models/mnist-vgg/infer", Oracle.inferRequest()).status())
         .as("inference")
         .isEqualTo(200);
@@ -128,7 +134,9 @@ class SecurityTest {
 
     assertThat(upload.status()).isEqualTo(413);
     assertThat(infer.status()).isEqualTo(413);
-    assertThat(atLimit.status()).as("exactly the limit is read, then refused as not RWS").isEqualTo(400);
+    assertThat(atLimit.status())
+        .as("exactly the limit is read, then refused as not RWS")
+        .isEqualTo(400);
     assertThat(host.isAlive()).isTrue();
   }
 }

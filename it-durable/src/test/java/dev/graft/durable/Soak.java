@@ -60,7 +60,11 @@ public final class Soak {
         rss.add(new long[] {t, host.rssKib()});
         System.out.printf(
             "t=%4d s  requests=%d  failed=%d  changes=%d  rss=%d MiB  manifest v%d%n",
-            t, requests.get(), failed.get(), changes.get(), host.rssKib() / 1024,
+            t,
+            requests.get(),
+            failed.get(),
+            changes.get(),
+            host.rssKib() / 1024,
             StoreState.versionNow(store));
       }
       boolean flat = report(rss, requests.get(), failed.get(), changes.get(), length);
@@ -142,7 +146,13 @@ public final class Soak {
     System.out.printf(
         "SOAK %d s: %d requests, %d failed, %d adapter changes; RSS second half %d -> %d MiB"
             + " (%+.1f%%), max %d MiB%n",
-        length.toSeconds(), requests, failed, changes, first / 1024, last / 1024, growth,
+        length.toSeconds(),
+        requests,
+        failed,
+        changes,
+        first / 1024,
+        last / 1024,
+        growth,
         max / 1024);
     return growth <= 10.0;
   }

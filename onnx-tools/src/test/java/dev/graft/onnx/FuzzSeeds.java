@@ -33,8 +33,7 @@ public final class FuzzSeeds {
   private FuzzSeeds() {}
 
   public static void main(String[] args) throws IOException {
-    Path resources =
-        Fixtures.root().resolveSibling("onnx-tools/src/test/resources/dev/graft/onnx");
+    Path resources = Fixtures.root().resolveSibling("onnx-tools/src/test/resources/dev/graft/onnx");
     rws(resources.resolve("rws/RwsSignatureFuzzTestInputs"));
     safetensors(resources.resolve("safetensors/SafeTensorsFuzzTestInputs/parseAndDecode"));
     onnx(resources.resolve("OnnxModelFuzzTestInputs/parseAndRead"));
@@ -53,8 +52,12 @@ public final class FuzzSeeds {
       Path d = dir.resolve(method);
       write(d.resolve("valid-keep1-16-levels.rws"), valid);
       write(d.resolve("truncated.rws"), Arrays.copyOf(valid, valid.length / 2));
-      write(d.resolve("huge-shape-2pow40.rws"), sealed(delta(new long[] {1L << 20, 1L << 20}, 256, 8, 0, 1)));
-      write(d.resolve("huge-shape-2pow31-1bit.rws"), sealed(delta(new long[] {1L << 31}, 2, 1, 0, 1)));
+      write(
+          d.resolve("huge-shape-2pow40.rws"),
+          sealed(delta(new long[] {1L << 20, 1L << 20}, 256, 8, 0, 1)));
+      write(
+          d.resolve("huge-shape-2pow31-1bit.rws"),
+          sealed(delta(new long[] {1L << 31}, 2, 1, 0, 1)));
       write(d.resolve("negative-dim.rws"), sealed(delta(new long[] {-4, -2}, 256, 8, 8, 1)));
       write(d.resolve("per-channel-axis-2pow31.rws"), sealed(perChannel(Integer.MIN_VALUE)));
       write(d.resolve("per-channel-axis-9.rws"), sealed(perChannel(9)));
@@ -112,10 +115,16 @@ public final class FuzzSeeds {
             Map.of("classes", "a,b")));
     write(
         dir.resolve("claims-2pow40-elements.safetensors"),
-        header("{\"w\":{\"dtype\":\"F32\",\"shape\":[1048576,1048576],\"data_offsets\":[0,4398046511104]}}", 4));
+        header(
+            "{\"w\":{\"dtype\":\"F32\",\"shape\":[1048576,1048576],\"data_offsets\":[0,4398046511104]}}",
+            4));
     write(dir.resolve("metadata-object.safetensors"), header("{\"__metadata__\":{\"a\":{}}}", 0));
-    write(dir.resolve("dtype-object.safetensors"), header("{\"w\":{\"dtype\":{},\"shape\":[1],\"data_offsets\":[0,4]}}", 4));
-    write(dir.resolve("shape-null.safetensors"), header("{\"w\":{\"dtype\":\"F32\",\"shape\":[null],\"data_offsets\":[0,4]}}", 4));
+    write(
+        dir.resolve("dtype-object.safetensors"),
+        header("{\"w\":{\"dtype\":{},\"shape\":[1],\"data_offsets\":[0,4]}}", 4));
+    write(
+        dir.resolve("shape-null.safetensors"),
+        header("{\"w\":{\"dtype\":\"F32\",\"shape\":[null],\"data_offsets\":[0,4]}}", 4));
     write(dir.resolve("deep-nesting.safetensors"), header("[".repeat(5000), 0));
     ByteBuffer huge = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
     huge.putLong(Long.MAX_VALUE).putLong(0);
@@ -131,8 +140,12 @@ public final class FuzzSeeds {
 
   private static void onnx(Path dir) throws IOException {
     write(dir.resolve("gemm-valid.onnx"), gemm(new long[] {2, 3}, floats(6)).toByteArray());
-    write(dir.resolve("raw-claims-2pow30.onnx"), gemm(new long[] {1L << 30}, floats(1)).toByteArray());
-    write(dir.resolve("raw-claims-2pow40.onnx"), gemm(new long[] {1L << 20, 1L << 20}, floats(1)).toByteArray());
+    write(
+        dir.resolve("raw-claims-2pow30.onnx"),
+        gemm(new long[] {1L << 30}, floats(1)).toByteArray());
+    write(
+        dir.resolve("raw-claims-2pow40.onnx"),
+        gemm(new long[] {1L << 20, 1L << 20}, floats(1)).toByteArray());
     TensorProto typed =
         TensorProto.newBuilder()
             .setName("W")
@@ -176,7 +189,8 @@ public final class FuzzSeeds {
         GraphProto.newBuilder()
             .setName("seed")
             .addInitializer(w)
-            .addNode(NodeProto.newBuilder().setOpType("Gemm").addInput("x").addInput("W").addOutput("y"))
+            .addNode(
+                NodeProto.newBuilder().setOpType("Gemm").addInput("x").addInput("W").addOutput("y"))
             .build();
     return ModelProto.newBuilder().setIrVersion(8).setGraph(graph).build();
   }

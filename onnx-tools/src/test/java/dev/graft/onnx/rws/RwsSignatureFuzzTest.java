@@ -12,7 +12,8 @@ import dev.graft.onnx.rws.proto.RwsFile;
  * GraftException}; any other exception, a hang or an unbounded allocation is a finding.
  *
  * <p>Regression inputs: {@code src/test/resources/dev/graft/onnx/rws/RwsSignatureFuzzTestInputs}.
- * Fuzz for real: {@code JAZZER_FUZZ=1 mvn -pl onnx-tools test -Dtest=RwsSignatureFuzzTest#<method>}.
+ * Fuzz for real: {@code JAZZER_FUZZ=1 mvn -pl onnx-tools test
+ * -Dtest=RwsSignatureFuzzTest#<method>}.
  */
 class RwsSignatureFuzzTest {
 

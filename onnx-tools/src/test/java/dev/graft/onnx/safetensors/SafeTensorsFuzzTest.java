@@ -5,11 +5,12 @@ import dev.graft.onnx.GraftException;
 
 /**
  * Hostile safetensors bytes: parsing and decoding every tensor may only refuse with a {@link
- * GraftException}. A header claiming more data than the file holds must be refused before
- * anything of that size is allocated.
+ * GraftException}. A header claiming more data than the file holds must be refused before anything
+ * of that size is allocated.
  *
- * <p>Regression inputs: {@code src/test/resources/dev/graft/onnx/safetensors/SafeTensorsFuzzTestInputs}.
- * Fuzz for real: {@code JAZZER_FUZZ=1 mvn -pl onnx-tools test -Dtest=SafeTensorsFuzzTest}.
+ * <p>Regression inputs: {@code
+ * src/test/resources/dev/graft/onnx/safetensors/SafeTensorsFuzzTestInputs}. Fuzz for real: {@code
+ * JAZZER_FUZZ=1 mvn -pl onnx-tools test -Dtest=SafeTensorsFuzzTest}.
  */
 class SafeTensorsFuzzTest {
 

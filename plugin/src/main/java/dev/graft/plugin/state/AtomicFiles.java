@@ -14,8 +14,8 @@ import java.nio.file.StandardOpenOption;
  * Crash-safe file replacement: the bytes go to a temporary file in the target's folder, which is
  * flushed to disk, renamed over the target in one step, and the folder itself is flushed so the
  * rename survives a power cut. A reader (or a process restarted after {@code kill -9} at any point)
- * sees either the old file or the new one, never a mix; an interrupted write leaves at most a hidden
- * {@code .<name>.*.tmp} file, which readers ignore. Stateless.
+ * sees either the old file or the new one, never a mix; an interrupted write leaves at most a
+ * hidden {@code .<name>.*.tmp} file, which readers ignore. Stateless.
  */
 final class AtomicFiles {
   private AtomicFiles() {}
@@ -39,7 +39,8 @@ final class AtomicFiles {
         ch.force(true);
       }
       try {
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(
+            tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {
         Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
       }

@@ -40,7 +40,9 @@ public final class DurableStates implements ModelRegistry.Lifecycle, AutoCloseab
     this.settings = settings;
     this.clock = clock;
     this.watcher =
-        settings.durable() ? new ManifestWatcher(settings.pollInterval(), settings.watch(), this::refresh) : null;
+        settings.durable()
+            ? new ManifestWatcher(settings.pollInterval(), settings.watch(), this::refresh)
+            : null;
     if (settings.durable()) {
       LOG.info(
           "Graft model state: graft.json per model, writer "
@@ -49,7 +51,8 @@ public final class DurableStates implements ModelRegistry.Lifecycle, AutoCloseab
               + settings.pollInterval().toMillis()
               + " ms");
     } else {
-      LOG.info("Graft model state: in memory only (graft.state=memory); restarts serve base models");
+      LOG.info(
+          "Graft model state: in memory only (graft.state=memory); restarts serve base models");
     }
   }
 
@@ -65,8 +68,7 @@ public final class DurableStates implements ModelRegistry.Lifecycle, AutoCloseab
         locks.computeIfAbsent(
             location.lockFile(), f -> new ManifestLock(f, settings.lockTimeout()));
     ModelState state =
-        new ModelState(
-            model.name(), location, store, model.adapters(), lock, settings, clock);
+        new ModelState(model.name(), location, store, model.adapters(), lock, settings, clock);
     // sections of other features (e.g. heads) are added here, before the replay
     state.replay();
     states.put(model.name(), state);
@@ -110,8 +112,8 @@ public final class DurableStates implements ModelRegistry.Lifecycle, AutoCloseab
   }
 
   /**
-   * The folder holding the model's state: its model folder, or for a bare model file, the
-   * file's folder with names derived from the file.
+   * The folder holding the model's state: its model folder, or for a bare model file, the file's
+   * folder with names derived from the file.
    */
   private StateLocation locate(ServedModel model) {
     Path source = store.resolve(model.url(), "url"); // as when the model was registered

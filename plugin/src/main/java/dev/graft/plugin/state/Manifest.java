@@ -169,8 +169,7 @@ public record Manifest(
         sections.put(e.getKey(), e.getValue());
       }
     }
-    return new Manifest(
-        version, f.text("writer", ""), f.text("written", ""), adapters, sections);
+    return new Manifest(version, f.text("writer", ""), f.text("written", ""), adapters, sections);
   }
 
   private static AdapterEntry entry(Fields f) {

@@ -73,8 +73,7 @@ final class ManifestLock {
   private void lockFile(long deadline) {
     try {
       Files.createDirectories(lockFile.getParent());
-      channel =
-          FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
       while (true) {
         held = tryLock(channel);
         if (held != null) {

@@ -23,8 +23,8 @@ import java.util.logging.Logger;
  * Notices manifests changed by other processes: a {@link WatchService} on every watched folder
  * (prompt where the file system reports changes, i.e. local disks) plus a check of every model each
  * poll interval (the only signal on network file systems and synced volumes, whose changes made on
- * other machines raise no events). Either way it calls {@code refresh} with the model's name, on its
- * own daemon thread, one call at a time; {@code refresh} decides whether anything changed.
+ * other machines raise no events). Either way it calls {@code refresh} with the model's name, on
+ * its own daemon thread, one call at a time; {@code refresh} decides whether anything changed.
  *
  * <p>Owns the thread and the watch service; {@link #close} stops both. Thread safe.
  */
@@ -95,10 +95,7 @@ final class ManifestWatcher implements AutoCloseable {
     while (!closed) {
       try {
         long wait = Math.max(0, nextPoll - System.nanoTime());
-        WatchKey key =
-            service == null
-                ? sleep(wait)
-                : service.poll(wait, TimeUnit.NANOSECONDS);
+        WatchKey key = service == null ? sleep(wait) : service.poll(wait, TimeUnit.NANOSECONDS);
         if (key != null) {
           Set<String> changed = modelsOf(key);
           key.reset();

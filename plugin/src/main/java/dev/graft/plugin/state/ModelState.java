@@ -208,8 +208,8 @@ public final class ModelState implements ModelAdapters.Journal {
   }
 
   /**
-   * Removes an adapter durably (detaching it first), also one that could not be loaded, and
-   * deletes its uploaded file.
+   * Removes an adapter durably (detaching it first), also one that could not be loaded, and deletes
+   * its uploaded file.
    */
   public void remove(String name) {
     transaction(
@@ -293,7 +293,9 @@ public final class ModelState implements ModelAdapters.Journal {
       }
       Manifest next =
           content.successor(
-              Math.max(applied.version(), onDisk) + 1, settings.writer(), clock.instant().toString());
+              Math.max(applied.version(), onDisk) + 1,
+              settings.writer(),
+              clock.instant().toString());
       byte[] bytes = next.toJson();
       AtomicFiles.write(location.manifest(), bytes);
       applied = next;
@@ -370,10 +372,11 @@ public final class ModelState implements ModelAdapters.Journal {
       adapters.restore(live);
     } catch (GraftException ex) { // e.g. the session cannot be built: serve what was live
       for (Adapter a : live) {
-        AdapterEntry e = manifest.adapters().stream()
-            .filter(x -> x.name().equals(a.name()))
-            .findFirst()
-            .orElseThrow();
+        AdapterEntry e =
+            manifest.adapters().stream()
+                .filter(x -> x.name().equals(a.name()))
+                .findFirst()
+                .orElseThrow();
         broken.put(a.name(), new Unresolved(e, "cannot apply: " + ex.getMessage(), stamp(e)));
       }
     }

@@ -16,8 +16,8 @@ import java.util.UUID;
  *   <li>{@code graft.state}: {@code manifest} (default: {@code graft.json} per model, replayed at
  *       start-up, shared by replicas) or {@code memory} (nothing written; a restart serves the base
  *       models, e.g. for a read-only model store).
- *   <li>{@code graft.state.poll_ms}: how often every manifest is re-read (default 1000); file
- *       watch events trigger earlier reads where the file system delivers them.
+ *   <li>{@code graft.state.poll_ms}: how often every manifest is re-read (default 1000); file watch
+ *       events trigger earlier reads where the file system delivers them.
  *   <li>{@code graft.state.watch}: {@code true} (default) to also react to file-system events;
  *       {@code false} relies on the poll alone, as on a network file system.
  *   <li>{@code graft.state.lock_timeout_ms}: how long a change waits for the manifest's lock
@@ -81,7 +81,8 @@ public record StateSettings(
     } catch (NumberFormatException e) {
       // reported below
     }
-    throw GraftException.invalid("%s must be a positive number of milliseconds, got '%s'", key, text);
+    throw GraftException.invalid(
+        "%s must be a positive number of milliseconds, got '%s'", key, text);
   }
 
   /** {@code host/pid/random}: unique per process, readable in a manifest. */

@@ -32,8 +32,11 @@ class ModelStoreTraversalTest {
 
   @Test
   void percentEncodedDotsInTheQueryAreDecodedOnceAndThenConfined() {
-    String src = new QueryStringDecoder("/m?src=%2e%2e%2Felsewhere%2Fsecret.rws").parameters()
-        .get("src").get(0);
+    String src =
+        new QueryStringDecoder("/m?src=%2e%2e%2Felsewhere%2Fsecret.rws")
+            .parameters()
+            .get("src")
+            .get(0);
     assertThat(src).isEqualTo("../elsewhere/secret.rws");
     assertRefused(src, "outside the model store");
   }
@@ -83,7 +86,8 @@ class ModelStoreTraversalTest {
   @Test
   void modelUrlPatternCannotBeEscapedWithDotDot() {
     ModelStore lenient =
-        new ModelStore(root, Optional.of(Pattern.compile(Pattern.quote(outside.toString()) + "/.*")));
+        new ModelStore(
+            root, Optional.of(Pattern.compile(Pattern.quote(outside.toString()) + "/.*")));
 
     assertThat(lenient.resolve(outside.resolve("secret.rws").toString(), "src"))
         .as("what the pattern allows")

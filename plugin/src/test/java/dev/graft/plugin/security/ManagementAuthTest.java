@@ -11,12 +11,12 @@ import io.netty.handler.codec.http.HttpHeaders;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,7 +30,8 @@ class ManagementAuthTest {
 
   @Test
   void managementPathsNeedTheToken() {
-    for (String path : List.of("/models", "/models/m", "/models/m/adapters/a/update", "/models/m/heads")) {
+    for (String path :
+        List.of("/models", "/models/m", "/models/m/adapters/a/update", "/models/m/heads")) {
       assertThat(auth.refusal(path, headers(null))).as(path).isPresent();
       assertThat(auth.refusal(path, headers("Bearer " + TOKEN))).as(path).isEmpty();
     }
@@ -38,7 +39,8 @@ class ManagementAuthTest {
 
   @Test
   void inferenceAndOtherPathsNeverNeedIt() {
-    for (String path : List.of("/predictions/m", "/v2/models/m/infer", "/v2/models/m/ready", "/ping")) {
+    for (String path :
+        List.of("/predictions/m", "/v2/models/m/infer", "/v2/models/m/ready", "/ping")) {
       assertThat(auth.refusal(path, headers(null))).as(path).isEmpty();
     }
   }
@@ -47,8 +49,13 @@ class ManagementAuthTest {
   void aWrongOrMalformedTokenIsRefused() {
     for (String header :
         new String[] {
-          "Bearer wrong", "Bearer " + TOKEN + "x", "Bearer " + TOKEN.substring(1), "Basic " + TOKEN,
-          TOKEN, "Bearer", "Bearer "
+          "Bearer wrong",
+          "Bearer " + TOKEN + "x",
+          "Bearer " + TOKEN.substring(1),
+          "Basic " + TOKEN,
+          TOKEN,
+          "Bearer",
+          "Bearer "
         }) {
       assertThat(auth.refusal("/models", headers(header))).as(header).isPresent();
     }
@@ -100,7 +107,8 @@ class ManagementAuthTest {
   void startupWarnsWhenManagementIsExposedWithoutAToken() {
     List<String> warnings = captureWarnings();
     ManagementAuth.of(GraftConfig.of(Map.of(), Path.of(".")))
-        .warnIfExposed(GraftConfig.of(Map.of("inference_address", "http://0.0.0.0:8080"), Path.of(".")));
+        .warnIfExposed(
+            GraftConfig.of(Map.of("inference_address", "http://0.0.0.0:8080"), Path.of(".")));
     assertThat(warnings).singleElement().asString().contains("management_token");
 
     warnings.clear();
@@ -126,7 +134,9 @@ class ManagementAuthTest {
 
       assertThat(none.statusCode()).isEqualTo(401);
       assertThat(none.headers().firstValue("www-authenticate")).hasValue("Bearer realm=\"graft\"");
-      assertThat(none.headers().firstValue("x-request-id")).as("every response has one").isPresent();
+      assertThat(none.headers().firstValue("x-request-id"))
+          .as("every response has one")
+          .isPresent();
       assertThat(wrong.statusCode()).isEqualTo(401);
       assertThat(right.statusCode()).isEqualTo(200);
       assertThat(delete.statusCode()).isEqualTo(401);
@@ -163,5 +173,4 @@ class ManagementAuthTest {
     }
     return h;
   }
-
 }

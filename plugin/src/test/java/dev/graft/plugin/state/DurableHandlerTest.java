@@ -79,7 +79,9 @@ class DurableHandlerTest {
 
       Duration took = awaitWeights(b, "noise@0.5", Duration.ofSeconds(5));
 
-      assertThat(took).as("b serves a's change within 2 s").isLessThanOrEqualTo(Duration.ofSeconds(2));
+      assertThat(took)
+          .as("b serves a's change within 2 s")
+          .isLessThanOrEqualTo(Duration.ofSeconds(2));
       assertThat(logits(b)).containsExactly(logits(a));
       System.out.printf("replica converged in %d ms%n", (System.nanoTime() - start) / 1_000_000);
     }
@@ -107,7 +109,8 @@ class DurableHandlerTest {
       }
       LockSupport.parkNanos(Duration.ofMillis(20).toNanos()); // poll interval, not a sync
     }
-    throw new AssertionError("weights still " + seen + " after " + limit + ", expected " + expected);
+    throw new AssertionError(
+        "weights still " + seen + " after " + limit + ", expected " + expected);
   }
 
   private static void ok(HttpResponse<String> r) {

@@ -21,7 +21,8 @@ class ManifestTest {
             "host/1/abc",
             "2026-11-27T00:00:00Z",
             List.of(
-                new AdapterEntry("a", "m/adapters/a.rws", SHA, 10, 0.1, true, false, "<request body>"),
+                new AdapterEntry(
+                    "a", "m/adapters/a.rws", SHA, 10, 0.1, true, false, "<request body>"),
                 new AdapterEntry("b", "b.rws", SHA, 20, 1.0 / 3, false, true, "file:b.rws")),
             Map.of("heads", JsonParser.parseString("{\"version\": 2, \"rows\": [1, 2]}")));
 
@@ -63,10 +64,10 @@ class ManifestTest {
     assertRefused(
         "{\"format\":1,\"version\":1,\"adapters\":[" + entry + "," + entry + "]}", "twice");
     assertRefused(
-        "{\"format\":1,\"version\":1,\"adapters\":[" + entry.replace(SHA, "xyz") + "]}",
-        "sha256");
+        "{\"format\":1,\"version\":1,\"adapters\":[" + entry.replace(SHA, "xyz") + "]}", "sha256");
     assertRefused(
-        "{\"format\":1,\"version\":1,\"adapters\":[" + entry.replace("\"alpha\":1", "\"alpha\":1e999")
+        "{\"format\":1,\"version\":1,\"adapters\":["
+            + entry.replace("\"alpha\":1", "\"alpha\":1e999")
             + "]}",
         "finite");
     assertRefused(

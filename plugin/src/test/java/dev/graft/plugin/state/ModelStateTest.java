@@ -329,10 +329,13 @@ class ModelStateTest {
     assertThat(restored).as("no manifest yet: nothing to restore").isEmpty();
 
     AtomicReference<Manifest> during = new AtomicReference<>();
-    a.state.change("heads", new JsonPrimitive("v2"), () -> {
-      during.set(read());
-      return null;
-    });
+    a.state.change(
+        "heads",
+        new JsonPrimitive("v2"),
+        () -> {
+          during.set(read());
+          return null;
+        });
 
     assertThat(during.get().sections()).containsEntry("heads", new JsonPrimitive("v2"));
     StateTestModel b = new StateTestModel(store, folder, lock, "b");

@@ -39,8 +39,7 @@ final class StateTestModel {
   }
 
   static ManifestLock lockFor(Path folder) {
-    return new ManifestLock(
-        StateLocation.forFolder(folder).lockFile(), Duration.ofSeconds(5));
+    return new ManifestLock(StateLocation.forFolder(folder).lockFile(), Duration.ofSeconds(5));
   }
 
   static SignatureSource.Loaded body(String corruption) {
@@ -53,16 +52,14 @@ final class StateTestModel {
 
   /** Registers {@code corruption}'s signature from the store file {@code src}. */
   Adapter registerFile(Path store, String name, String src, double alpha, boolean attach) {
-    SignatureSource.Loaded loaded =
-        SignatureSource.readFile(store.resolve(src), src, 64L << 20);
+    SignatureSource.Loaded loaded = SignatureSource.readFile(store.resolve(src), src, 64L << 20);
     return state.register(name, loaded, null, alpha, attach, false);
   }
 
   /** Registers {@code corruption}'s signature as an upload. */
   Adapter upload(String name, String corruption, double alpha, boolean attach) {
     byte[] bytes = bytes(corruption);
-    return state.register(
-        name, SignatureSource.fromBody(bytes), bytes, alpha, attach, false);
+    return state.register(name, SignatureSource.fromBody(bytes), bytes, alpha, attach, false);
   }
 
   /** {@code name@alpha:attached} of every adapter, in name order. */

@@ -12,8 +12,8 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * A Graft handler on its own model store behind a {@link TestServer}, with a small HTTP client:
- * one "server" for tests that start, stop and restart several.
+ * A Graft handler on its own model store behind a {@link TestServer}, with a small HTTP client: one
+ * "server" for tests that start, stop and restart several.
  */
 public final class LocalGraft implements AutoCloseable {
   private final GraftRequestHandler handler;
