@@ -4,6 +4,7 @@ import dev.graft.plugin.config.ModelStore;
 import dev.graft.plugin.head.http.HeadEndpoints;
 import dev.graft.plugin.model.ModelLoader;
 import dev.graft.plugin.model.ModelRegistry;
+import dev.graft.plugin.state.DurableStates;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.List;
@@ -21,9 +22,14 @@ public final class Router {
   private final InferenceEndpoints inference;
   private final HeadEndpoints heads;
 
-  public Router(ModelRegistry registry, ModelStore store, ModelLoader loader, long maxRequestSize) {
-    this.models = new ModelEndpoints(registry, loader, store);
-    this.adapters = new AdapterEndpoints(registry, store, maxRequestSize);
+  public Router(
+      ModelRegistry registry,
+      ModelStore store,
+      ModelLoader loader,
+      long maxRequestSize,
+      DurableStates states) {
+    this.models = new ModelEndpoints(registry, loader, store, states);
+    this.adapters = new AdapterEndpoints(registry, store, maxRequestSize, states);
     this.inference = new InferenceEndpoints(registry);
     this.heads = new HeadEndpoints(registry);
   }
