@@ -64,7 +64,8 @@ class HeadSettingsTest {
 
   @Test
   void theInitialHeadMustBeAFileOfTheModelFolder() {
-    for (String init : new String[] {"../other/head.safetensors", "/tmp/head.safetensors", ".."}) {
+    for (String init :
+        new String[] {"../other/head.safetensors", "/srv/heads/head.safetensors", ".."}) {
       Map<String, String> raw = declared();
       raw.put("graft.head.init", init);
 
