@@ -14,10 +14,15 @@ import dev.graft.plugin.http.Router;
 import dev.graft.plugin.internal.WorkerPool;
 import dev.graft.plugin.kserve.KServeInference;
 import dev.graft.plugin.metrics.Metrics;
+import dev.graft.plugin.model.ModelLoader;
 import dev.graft.plugin.model.ModelRegistry;
 import dev.graft.plugin.model.ServedModel;
 import dev.graft.plugin.model.StartupModels;
 import dev.graft.plugin.patch.RequestWeights;
+import dev.graft.plugin.runtime.PyTorchEngine;
+import dev.graft.plugin.security.ManagementAuth;
+import dev.graft.plugin.state.DurableStates;
+import dev.graft.plugin.state.StateSettings;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -41,17 +46,24 @@ import java.util.logging.Logger;
  * {@code graft.executor.queue}; a full queue answers 503) and the worker writes the response
  * itself, so {@link #handleRequest} returns {@code null}.
  *
+ * <p>Management paths ({@code /models...}) need the bearer token when {@code management_token} is
+ * set ({@link ManagementAuth}). Every model's adapters are durable in its {@code graft.json}
+ * ({@link DurableStates}), replayed when the model loads.
+ *
  * <p>Also serves KServe v2 over gRPC on {@code grpc_address} (see {@link GrpcServer}), started once
  * the start-up models are loaded; gRPC inferences share the same worker pool.
  *
- * <p>Owns the worker pool, the gRPC server and every model; {@link #close} (called by the host at
- * shutdown) stops gRPC, then the pool, and frees every ONNX Runtime object. Thread safe.
+ * <p>Owns the worker pool, the gRPC server, the state watcher and every model; {@link #close}
+ * (called by the host at shutdown) stops gRPC, then the rest, and frees every ONNX Runtime object.
+ * Thread safe.
  */
 public final class GraftRequestHandler implements RequestHandler<Void>, AutoCloseable {
   private static final Logger LOG = Logger.getLogger(GraftRequestHandler.class.getName());
 
   private final GraftConfig config;
-  private final ModelRegistry registry = new ModelRegistry();
+  private final ManagementAuth auth;
+  private final DurableStates states;
+  private final ModelRegistry registry;
   private final ThreadPoolExecutor workers;
   private final Router router;
   private final Metrics metrics;
@@ -81,14 +93,26 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
   /** A handler running requests on {@code workers}, which it owns from now on (tests). */
   GraftRequestHandler(GraftConfig config, ThreadPoolExecutor workers) {
     this.config = config;
+    this.workers = workers;
+    this.auth = ManagementAuth.of(config);
     ModelStore store = ModelStore.of(config);
+    this.states = new DurableStates(store, StateSettings.of(config));
+    this.registry = new ModelRegistry(states);
     this.metrics = new Metrics(this::weightBytes);
     KServeInference kserve =
         new KServeInference(
             registry, new RequestWeights(config.variantsMax(), metrics), () -> !closing);
-    this.router = new Router(registry, store, config.maxRequestSize(), kserve, metrics);
+    this.router =
+        new Router(
+            registry,
+            store,
+            new ModelLoader(PyTorchEngine.of(config)),
+            config.maxRequestSize(),
+            states,
+            kserve,
+            metrics);
     this.requestMetrics = new RequestMetrics(metrics, registry);
-    this.workers = workers;
+    auth.warnIfExposed(config);
     try {
       StartupModels.load(config, store, registry);
       if (config.grpcAddress().isPresent()) {
@@ -146,6 +170,11 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
       FullHttpRequest req,
       QueryStringDecoder decoder,
       String[] segments) {
+    Optional<HttpReply> refused = auth.refusal(decoder.path(), req.headers());
+    if (refused.isPresent()) {
+      ResponseWriter.write(ctx, HttpCall.copyOf(req, decoder, false), refused.get());
+      return null;
+    }
     long declared = parseLength(req.headers().get(HttpHeaderNames.CONTENT_LENGTH));
     if (req.content().readableBytes() > config.maxRequestSize()
         || declared > config.maxRequestSize()) {
@@ -223,6 +252,7 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
       Thread.currentThread().interrupt();
     }
     int models = registry.list().size();
+    states.close();
     registry.close();
     LOG.info("Graft stopped; closed " + models + " model(s)");
   }

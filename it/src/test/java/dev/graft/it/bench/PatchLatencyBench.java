@@ -7,6 +7,7 @@ import dev.graft.it.GraftClient;
 import dev.graft.it.GraftServer;
 import dev.graft.it.Poll;
 import dev.graft.it.Signatures;
+import dev.graft.it.TorchScriptVgg;
 import dev.graft.it.Vgg;
 import dev.graft.onnx.FloatTensor;
 import dev.graft.onnx.OnnxModel;
@@ -34,9 +35,10 @@ import java.util.SplittableRandom;
  * {@code X-Graft-Weights} names the adapter; <b>reload</b> = from sending {@code DELETE
  * /models/{m}} to the first successful response after {@code POST /models?url=...} re-registered
  * it. Each is repeated {@code -Dbench.repeats} times (default 5) after one warm-up; the table shows
- * medians. Models: the fixture MNIST VGG (158k parameters, gaussian_noise signature, keep 4) and a
- * generated ViT-S/16-sized graph (22M parameters, a signature of its patch embedding and first
- * block's qkv, proj and fc1, extracted against a perturbed copy without pretrained model).
+ * medians. Models: the fixture MNIST VGG (158k parameters, gaussian_noise signature, keep 4), its
+ * TorchScript twin {@code mnist-vgg-pt} on PyTorch (same signature, parameters written in place)
+ * and a generated ViT-S/16-sized graph (22M parameters, a signature of its patch embedding and
+ * first block's qkv, proj and fc1, extracted against a perturbed copy without pretrained model).
  *
  * <p>Run from the repository root after a build that produced the host and plugin jars:
  *
@@ -64,10 +66,12 @@ public final class PatchLatencyBench {
     Path work = Fixtures.scratch("bench-");
     try {
       GraftServer.Builder builder =
-          GraftServer.builder("PatchLatencyBench")
-              .exampleModel(VGG)
-              .jvmOption("-Xmx1g")
-              .loadModels(VGG + "," + VIT);
+          TorchScriptVgg.withEngine(
+              GraftServer.builder("PatchLatencyBench")
+                  .exampleModel(VGG)
+                  .exampleModel(TorchScriptVgg.MODEL)
+                  .jvmOption("-Xmx1g")
+                  .loadModels(VGG + "," + TorchScriptVgg.MODEL + "," + VIT));
 
       Path vggSig = work.resolve("vgg-gaussian_noise.rws");
       Signatures.writeForClean("gaussian_noise", vggSig);
@@ -77,6 +81,14 @@ public final class PatchLatencyBench {
               VGG,
               VGG,
               parameters(OnnxModel.load(Fixtures.vgg("clean"))),
+              "signatures/vgg.rws",
+              Vgg.probe(1));
+      // the TorchScript twin on PyTorch, patched in place with the same (ONNX-extracted) signature
+      Subject vggPt =
+          new Subject(
+              TorchScriptVgg.MODEL,
+              TorchScriptVgg.MODEL,
+              vgg.parameters(),
               "signatures/vgg.rws",
               Vgg.probe(1));
 
@@ -94,7 +106,7 @@ public final class PatchLatencyBench {
       List<Result> results = new ArrayList<>();
       try (GraftServer server = builder.start()) {
         GraftClient client = server.client();
-        for (Subject s : List.of(vgg, vitSubject)) {
+        for (Subject s : List.of(vgg, vggPt, vitSubject)) {
           System.err.println("measuring " + s.model() + " x" + repeats + "...");
           results.add(measure(client, s, repeats));
         }
@@ -178,7 +190,7 @@ public final class PatchLatencyBench {
               "| %s | %,d | %s | %.1f | %.1f | %.1f | %.1fx |%n",
               r.subject().model(),
               r.subject().parameters(),
-              r.subject().model().equals(VGG) ? "gaussian_noise, keep 4" : "perturbed, keep 4",
+              r.subject().model().startsWith(VGG) ? "gaussian_noise, keep 4" : "perturbed, keep 4",
               median(r.attachCall()),
               attach,
               reload,

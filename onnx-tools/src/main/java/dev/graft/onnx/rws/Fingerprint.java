@@ -3,14 +3,15 @@ package dev.graft.onnx.rws;
 import dev.graft.onnx.GraftException;
 import dev.graft.onnx.OnnxModel;
 import dev.graft.onnx.proto.TensorProto;
+import dev.graft.torchscript.TorchScriptModel;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
 /**
- * What a signature was extracted against: every constant tensor's name, shape and data type in file order (the
- * architecture) and the SHA-256 of the base weights.
+ * What a signature was extracted against: every constant tensor's name, shape and data type in file
+ * order (the architecture) and the SHA-256 of the base weights.
  */
 public record Fingerprint(List<TensorSpec> tensors, String weightsSha256) {
 
@@ -53,6 +54,21 @@ public record Fingerprint(List<TensorSpec> tensors, String weightsSha256) {
     return new Fingerprint(specs, model.weightsDigest());
   }
 
+  /**
+   * The fingerprint of a PyTorch model: its tensors in module order with the ONNX code of their
+   * data type, and its digest in the ONNX encoding. It equals the fingerprint of an ONNX export
+   * whose constant tensors are exactly the module's tensors (same names, order, shapes, values),
+   * which is what {@code torch.onnx.export} writes for models without folded layers; signatures
+   * then move between the two formats unchanged.
+   */
+  public static Fingerprint of(TorchScriptModel model) {
+    List<TensorSpec> specs = new ArrayList<>();
+    for (TorchScriptModel.TensorInfo t : model.tensors()) {
+      specs.add(new TensorSpec(t.name(), t.dims(), t.dataType()));
+    }
+    return new Fingerprint(specs, model.weightsDigest());
+  }
+
   /** Whether the architectures (names, shapes, data types in order) are the same. */
   public boolean sameArchitecture(Fingerprint other) {
     return firstArchitectureDifference(other) == null;
@@ -64,7 +80,8 @@ public record Fingerprint(List<TensorSpec> tensors, String weightsSha256) {
   }
 
   /**
-   * Throws {@code FAILED_PRECONDITION} naming the first difference when {@code other} is another architecture.
+   * Throws {@code FAILED_PRECONDITION} naming the first difference when {@code other} is another
+   * architecture.
    *
    * @param what names the two sides in the message, e.g. "signature gaussian_noise vs model vgg"
    */

@@ -6,8 +6,6 @@ import dev.graft.onnx.GraftException;
 import dev.graft.onnx.OnnxModel;
 import dev.graft.onnx.Version;
 import dev.graft.onnx.WeightLayer;
-import dev.graft.onnx.proto.AttributeProto;
-import dev.graft.onnx.proto.NodeProto;
 import dev.graft.onnx.rws.proto.LayerDelta;
 import dev.graft.onnx.rws.proto.Provenance;
 import dev.graft.onnx.rws.proto.Quantization;
@@ -20,10 +18,11 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Extracts robust weight signatures (RWS, ICML 2023) from a clean and a robust model fine-tuned from one
- * pretrained model: per tensor, {@code Δc = θ_robust − θ_pre}, {@code Δstd = θ_clean − θ_pre}, {@code RWS = Δc −
- * (⟨Δc,Δstd⟩/⟨Δstd,Δstd⟩)·Δstd}; without the pretrained model, {@code RWS = θ_robust − θ_clean}. Only the first
- * K weight layers (weight and bias) are kept, then quantised linearly.
+ * Extracts robust weight signatures (RWS, ICML 2023) from a clean and a robust model fine-tuned
+ * from one pretrained model: per tensor, {@code Δc = θ_robust − θ_pre}, {@code Δstd = θ_clean −
+ * θ_pre}, {@code RWS = Δc − (⟨Δc,Δstd⟩/⟨Δstd,Δstd⟩)·Δstd}; without the pretrained model, {@code RWS
+ * = θ_robust − θ_clean}. Only the first K weight layers (weight and bias) are kept, then quantised
+ * linearly.
  */
 public final class RwsExtractor {
   /** Default share of the total relative weight change the automatic prefix must hold. */
@@ -36,8 +35,8 @@ public final class RwsExtractor {
    *
    * @param keep the first K layers, or {@code null}
    * @param layers explicit layer names, or empty
-   * @param autoShare share of the total relative change the automatic prefix must hold (when neither keep nor
-   *     layers is given)
+   * @param autoShare share of the total relative change the automatic prefix must hold (when
+   *     neither keep nor layers is given)
    */
   public record Options(
       String name,
@@ -70,29 +69,52 @@ public final class RwsExtractor {
     }
   }
 
-  /** The relative weight change of one layer, {@code ‖θ_robust − θ_clean‖ / ‖θ_clean‖} over its weight. */
+  /**
+   * The relative weight change of one layer, {@code ‖θ_robust − θ_clean‖ / ‖θ_clean‖} over its
+   * weight.
+   */
   public record LayerChange(String layer, double relativeChange) {}
 
   /** The signature plus how its layers were chosen. */
-  public record Result(RwsSignature signature, List<WeightLayer> kept, String selection,
+  public record Result(
+      RwsSignature signature,
+      List<WeightLayer> kept,
+      String selection,
       List<LayerChange> changes) {}
 
   public static Result extract(OnnxModel clean, OnnxModel robust, OnnxModel pretrained, Options o) {
-    Fingerprint cleanPrint = Fingerprint.of(clean);
+    return extract(
+        ModelWeights.of(clean),
+        ModelWeights.of(robust),
+        pretrained == null ? null : ModelWeights.of(pretrained),
+        o);
+  }
+
+  /**
+   * Extracts a signature from models of any format (ONNX, TorchScript, or a mix of both when the
+   * tensor names and shapes agree).
+   *
+   * @param pretrained the common starting point, or {@code null} for a plain difference
+   */
+  public static Result extract(
+      ModelWeights clean, ModelWeights robust, ModelWeights pretrained, Options o) {
+    Fingerprint cleanPrint = clean.fingerprint();
     cleanPrint.requireSameArchitecture(
-        Fingerprint.of(robust), clean.source() + " vs " + robust.source());
+        robust.fingerprint(), clean.source() + " vs " + robust.source());
     if (pretrained != null) {
       cleanPrint.requireSameArchitecture(
-          Fingerprint.of(pretrained), clean.source() + " vs " + pretrained.source());
+          pretrained.fingerprint(), clean.source() + " vs " + pretrained.source());
     }
     List<WeightLayer> all = clean.layers();
     if (all.isEmpty()) {
-      throw GraftException.invalid("%s: no weight layers (Conv, Gemm, MatMul) found", clean.source());
+      throw GraftException.invalid(
+          "%s: no weight layers (Conv, Gemm, MatMul) found", clean.source());
     }
     List<LayerChange> changes = new ArrayList<>();
     for (WeightLayer l : all) {
-      changes.add(new LayerChange(l.name(), relativeChange(
-          finite(clean, l.weight()), finite(robust, l.weight()))));
+      changes.add(
+          new LayerChange(
+              l.name(), relativeChange(finite(clean, l.weight()), finite(robust, l.weight()))));
     }
     List<WeightLayer> kept;
     String selection;
@@ -102,7 +124,8 @@ public final class RwsExtractor {
     } else if (o.keep() != null) {
       if (o.keep() > all.size()) {
         throw GraftException.invalid(
-            "keep %d is larger than the %d weight layers of %s", o.keep(), all.size(), clean.source());
+            "keep %d is larger than the %d weight layers of %s",
+            o.keep(), all.size(), clean.source());
       }
       kept = all.subList(0, o.keep());
       selection = "keep";
@@ -123,7 +146,7 @@ public final class RwsExtractor {
       for (String tensor : layer.tensorNames()) {
         float[] exact = signature(clean, robust, pretrained, tensor);
         FloatTensor c = clean.floatTensor(tensor);
-        int axis = o.perChannel() && c.dims().length >= 2 ? outputAxis(clean, layer) : -1;
+        int axis = o.perChannel() && c.dims().length >= 2 ? clean.outputAxis(layer) : -1;
         file.addLayers(quantise(layer.name(), c.name(), c.dims(), exact, o.levels(), bits, axis));
       }
     }
@@ -132,8 +155,8 @@ public final class RwsExtractor {
             .setTool("graft rws extract")
             .setToolVersion(Version.VERSION)
             .setCleanSha256(cleanPrint.weightsSha256())
-            .setRobustSha256(robust.weightsDigest())
-            .setPretrainedSha256(pretrained == null ? "" : pretrained.weightsDigest())
+            .setRobustSha256(robust.fingerprint().weightsSha256())
+            .setPretrainedSha256(pretrained == null ? "" : pretrained.fingerprint().weightsSha256())
             .setKeep(kept.size())
             .setLevels(o.levels())
             .setPerChannel(o.perChannel())
@@ -155,7 +178,8 @@ public final class RwsExtractor {
     return changes.size();
   }
 
-  private static List<WeightLayer> byName(List<WeightLayer> all, List<String> names, String source) {
+  private static List<WeightLayer> byName(
+      List<WeightLayer> all, List<String> names, String source) {
     Set<String> wanted = new LinkedHashSet<>(names);
     List<WeightLayer> out = new ArrayList<>();
     for (WeightLayer l : all) {
@@ -172,7 +196,7 @@ public final class RwsExtractor {
   }
 
   private static float[] signature(
-      OnnxModel clean, OnnxModel robust, OnnxModel pretrained, String tensor) {
+      ModelWeights clean, ModelWeights robust, ModelWeights pretrained, String tensor) {
     float[] c = finite(clean, tensor);
     float[] r = finite(robust, tensor);
     float[] out = new float[c.length];
@@ -200,12 +224,13 @@ public final class RwsExtractor {
     return out;
   }
 
-  private static float[] finite(OnnxModel model, String tensor) {
+  private static float[] finite(ModelWeights model, String tensor) {
     float[] v = model.floatTensor(tensor).data();
     for (int i = 0; i < v.length; i++) {
       if (!Float.isFinite(v[i])) {
         throw GraftException.invalid(
-            "%s: tensor %s holds a non-finite value (%s at index %d)", model.source(), tensor, v[i], i);
+            "%s: tensor %s holds a non-finite value (%s at index %d)",
+            model.source(), tensor, v[i], i);
       }
     }
     return v;
@@ -220,30 +245,6 @@ public final class RwsExtractor {
       base += (double) clean[i] * clean[i];
     }
     return base == 0 ? 0 : Math.sqrt(diff / base);
-  }
-
-  /** The output-channel axis of a layer's weight: 0 for Conv and Gemm, the last for MatMul's B. */
-  private static int outputAxis(OnnxModel model, WeightLayer layer) {
-    long[] dims = model.dims(layer.weight());
-    return switch (layer.opType()) {
-      case "MatMul" -> dims.length - 1;
-      case "ConvTranspose" -> 1;
-      case "Gemm" -> transB(model, layer) ? 0 : 1;
-      default -> 0;
-    };
-  }
-
-  private static boolean transB(OnnxModel model, WeightLayer layer) {
-    for (NodeProto n : model.proto().getGraph().getNodeList()) {
-      if (n.getOpType().equals("Gemm") && n.getInputCount() > 1 && n.getInput(1).equals(layer.weight())) {
-        for (AttributeProto a : n.getAttributeList()) {
-          if (a.getName().equals("transB")) {
-            return a.getI() != 0;
-          }
-        }
-      }
-    }
-    return false;
   }
 
   static LayerDelta quantise(
@@ -265,7 +266,9 @@ public final class RwsExtractor {
             .setLevels(levels)
             .setBits(bits)
             .setGranularity(
-                axis < 0 ? Quantization.Granularity.PER_TENSOR : Quantization.Granularity.PER_CHANNEL)
+                axis < 0
+                    ? Quantization.Granularity.PER_TENSOR
+                    : Quantization.Granularity.PER_CHANNEL)
             .setAxis(Math.max(axis, 0));
     for (int c = 0; c < channels; c++) {
       q.addMin(min[c]).addMax(max[c]);

@@ -43,6 +43,13 @@ public final class GraftConfig {
   /** Where the KServe v2 gRPC service listens unless configured otherwise (host:port). */
   public static final String DEFAULT_GRPC_ADDRESS = "127.0.0.1:8082";
 
+  public static final String PYTORCH_CACHE_DIR = "graft.pytorch.cache_dir";
+
+  /**
+   * Where DJL extracts the PyTorch native library unless told otherwise (see docs/torchscript.md).
+   */
+  public static final String DEFAULT_PYTORCH_CACHE_DIR = "work/djl-cache";
+
   private static final String ENV_PREFIX = "SERVING_";
   private static final long DEFAULT_MAX_REQUEST_SIZE = 64L * 1024 * 1024;
 
@@ -55,6 +62,7 @@ public final class GraftConfig {
   private final int executorQueue;
   private final Optional<String> grpcAddress;
   private final int variantsMax;
+  private final Path pytorchCacheDir;
 
   private GraftConfig(Map<String, String> raw, Path workDir) {
     this.properties = Collections.unmodifiableMap(new TreeMap<>(raw));
@@ -68,6 +76,11 @@ public final class GraftConfig {
     this.grpcAddress =
         Optional.ofNullable(raw.get(GRPC_ADDRESS)).map(String::trim).filter(s -> !s.isEmpty());
     this.variantsMax = (int) Math.min(positive(raw, VARIANTS_MAX, 4), 1024);
+    this.pytorchCacheDir =
+        workDir
+            .resolve(raw.getOrDefault(PYTORCH_CACHE_DIR, DEFAULT_PYTORCH_CACHE_DIR))
+            .toAbsolutePath()
+            .normalize();
   }
 
   /**
@@ -181,6 +194,15 @@ public final class GraftConfig {
     return variantsMax;
   }
 
+  /**
+   * The folder DJL extracts the PyTorch native library into ({@value #PYTORCH_CACHE_DIR}, default
+   * {@value #DEFAULT_PYTORCH_CACHE_DIR} under the working directory). The environment's {@code
+   * ENGINE_CACHE_DIR} or {@code DJL_CACHE_DIR}, when set, take precedence.
+   */
+  public Path pytorchCacheDir() {
+    return pytorchCacheDir;
+  }
+
   /** Every effective key and value (as given; paths not resolved). */
   public Map<String, String> properties() {
     return properties;
@@ -220,6 +242,8 @@ public final class GraftConfig {
 
   @Override
   public String toString() {
-    return "GraftConfig" + properties + " (model store " + modelStore + ")";
+    Map<String, String> shown = new TreeMap<>(properties);
+    shown.computeIfPresent("management_token", (k, v) -> "<redacted>");
+    return "GraftConfig" + shown + " (model store " + modelStore + ")";
   }
 }

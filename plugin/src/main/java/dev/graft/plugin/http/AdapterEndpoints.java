@@ -7,21 +7,32 @@ import dev.graft.plugin.model.ModelRegistry;
 import dev.graft.plugin.patch.Adapter;
 import dev.graft.plugin.patch.ModelAdapters;
 import dev.graft.plugin.patch.SignatureSource;
+import dev.graft.plugin.state.DurableStates;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
 
-/** {@code /models/{m}/adapters}: RWS signatures on live models. Stateless; thread safe. */
+/**
+ * {@code /models/{m}/adapters}: RWS signatures on live models. Changes go through the model's
+ * durable state (written to {@code graft.json} before they go live). Stateless; thread safe.
+ */
 final class AdapterEndpoints {
   private final ModelRegistry registry;
   private final ModelStore store;
   private final long maxBytes;
+  private final DurableStates states;
   private final Metrics metrics;
 
-  AdapterEndpoints(ModelRegistry registry, ModelStore store, long maxBytes, Metrics metrics) {
+  AdapterEndpoints(
+      ModelRegistry registry,
+      ModelStore store,
+      long maxBytes,
+      DurableStates states,
+      Metrics metrics) {
     this.registry = registry;
     this.store = store;
     this.maxBytes = maxBytes;
+    this.states = states;
     this.metrics = metrics;
   }
 
@@ -41,12 +52,12 @@ final class AdapterEndpoints {
   }
 
   private HttpReply doRegister(String model, HttpCall call) {
-    ModelAdapters adapters = registry.get(model).adapters();
     String name = call.requireParam("name");
     double alpha = call.doubleParam("alpha").orElse(1.0);
     boolean attach = call.booleanParam("attach").orElse(true);
     boolean transfer = call.booleanParam("transfer").orElse(false);
     SignatureSource.Loaded loaded;
+    byte[] upload = null;
     if (call.param("src").isPresent()) {
       if (call.body().length > 0) {
         throw GraftException.invalid("give src or the .rws file as body, not both");
@@ -55,8 +66,9 @@ final class AdapterEndpoints {
       loaded = SignatureSource.readFile(store.resolve(src, "src"), src, maxBytes);
     } else {
       loaded = SignatureSource.fromBody(call.body());
+      upload = call.body();
     }
-    Adapter a = adapters.register(name, loaded, alpha, attach, transfer);
+    Adapter a = states.of(model).register(name, loaded, upload, alpha, attach, transfer);
     return HttpReply.ok(Views.adapter(a));
   }
 
@@ -81,10 +93,7 @@ final class AdapterEndpoints {
 
   private HttpReply doUpdate(String model, String name, HttpCall call) {
     Adapter a =
-        registry
-            .get(model)
-            .adapters()
-            .update(name, call.doubleParam("alpha"), call.booleanParam("attach"));
+        states.of(model).update(name, call.doubleParam("alpha"), call.booleanParam("attach"));
     return HttpReply.ok(Views.adapter(a));
   }
 
@@ -93,7 +102,7 @@ final class AdapterEndpoints {
     return measured(
         model,
         () -> {
-          registry.get(model).adapters().remove(name);
+          states.of(model).remove(name);
           return HttpReply.ok(Views.status("Adapter \"" + name + "\" removed"));
         });
   }

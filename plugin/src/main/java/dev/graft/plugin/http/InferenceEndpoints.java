@@ -12,6 +12,7 @@ import dev.graft.plugin.runtime.TensorResult;
 import dev.graft.plugin.runtime.TensorSpec;
 import java.util.List;
 import java.util.Set;
+import java.util.function.IntFunction;
 
 /**
  * {@code /predictions/{m}} (images to top-k; KServe v2 is {@link V2Endpoints}). Every inference
@@ -39,13 +40,13 @@ final class InferenceEndpoints {
       throw GraftException.invalid("the request has no image");
     }
     List<TensorSpec> inputs = m.runtime().inputs();
-    if (inputs.size() != 1 || m.runtime().outputs().isEmpty()) {
+    if (inputs.size() != 1 || m.outputs().isEmpty()) {
       throw GraftException.precondition(
           "model %s has %d inputs; image classification needs exactly one", model, inputs.size());
     }
     FloatTensor x =
         new ImagePreprocessor(m.settings().image()).toTensor(image, inputs.get(0).name());
-    String output = m.runtime().outputs().get(0).name();
+    String output = m.outputs().get(0).name();
     List<String> selection = V2Endpoints.transportAdapters(call);
     if (selection.size() > 1 && !selection.get(0).equals(selection.get(1))) {
       throw GraftException.invalid("the request names different adapter sets: %s", selection);
@@ -55,9 +56,11 @@ final class InferenceEndpoints {
             m.adapters(),
             m.runtime(),
             selection.stream().findFirst(),
-            variant -> m.runtime().run(List.of(Tensor.of(x)), Set.of(output), variant));
+            variant -> m.run(List.of(Tensor.of(x)), Set.of(output), variant));
     float[] logits = result.outputs().get(0).toFloatTensor().data();
-    List<Classification> top = Classification.topK(logits, m.settings().topK(), m::label);
+    List<String> labels = result.labels(); // a head's labels, of the version that computed logits
+    IntFunction<String> label = i -> i < labels.size() ? labels.get(i) : m.label(i);
+    List<Classification> top = Classification.topK(logits, m.settings().topK(), label);
     return HttpReply.ok(top).withHeader(HttpReply.X_GRAFT_WEIGHTS, result.weights());
   }
 }

@@ -1,10 +1,12 @@
 package dev.graft.plugin.http;
 
 import dev.graft.plugin.config.ModelStore;
+import dev.graft.plugin.head.http.HeadEndpoints;
 import dev.graft.plugin.kserve.KServeInference;
 import dev.graft.plugin.metrics.Metrics;
 import dev.graft.plugin.model.ModelLoader;
 import dev.graft.plugin.model.ModelRegistry;
+import dev.graft.plugin.state.DurableStates;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.List;
@@ -22,18 +24,22 @@ public final class Router {
   private final ModelEndpoints models;
   private final AdapterEndpoints adapters;
   private final InferenceEndpoints inference;
+  private final HeadEndpoints heads;
   private final V2Endpoints v2;
   private final Metrics metrics;
 
   public Router(
       ModelRegistry registry,
       ModelStore store,
+      ModelLoader loader,
       long maxRequestSize,
+      DurableStates states,
       KServeInference kserve,
       Metrics metrics) {
-    this.models = new ModelEndpoints(registry, new ModelLoader(), store);
-    this.adapters = new AdapterEndpoints(registry, store, maxRequestSize, metrics);
+    this.models = new ModelEndpoints(registry, loader, store, states);
+    this.adapters = new AdapterEndpoints(registry, store, maxRequestSize, states, metrics);
     this.inference = new InferenceEndpoints(registry, kserve.weights());
+    this.heads = new HeadEndpoints(registry);
     this.v2 = new V2Endpoints(kserve);
     this.metrics = metrics;
   }
@@ -115,6 +121,9 @@ public final class Router {
       allow(method, HttpMethod.DELETE);
       return models.unregister(model);
     }
+    if (s.get(2).equals("heads")) {
+      return routeHeads(call, s, method);
+    }
     if (!s.get(2).equals("adapters")) {
       return null;
     }
@@ -138,6 +147,36 @@ public final class Router {
       return adapters.update(model, adapter, call);
     }
     return null;
+  }
+
+  /** {@code /models/{m}/heads[/{h}[/classes|/rollback|/history]]}. */
+  private HttpReply routeHeads(HttpCall call, List<String> s, HttpMethod method) {
+    String model = s.get(1);
+    if (s.size() == 3) {
+      allow(method, HttpMethod.GET);
+      return heads.list(model);
+    }
+    String head = s.get(3);
+    if (s.size() == 4) {
+      allow(method, HttpMethod.GET);
+      return heads.describe(model, head);
+    }
+    if (s.size() != 5) {
+      return null;
+    }
+    switch (s.get(4)) {
+      case "classes":
+        allow(method, HttpMethod.POST);
+        return heads.addClasses(model, head, call);
+      case "rollback":
+        allow(method, HttpMethod.POST);
+        return heads.rollback(model, head);
+      case "history":
+        allow(method, HttpMethod.GET);
+        return heads.history(model, head);
+      default:
+        return null;
+    }
   }
 
   private HttpReply routeKServe(HttpCall call, List<String> s, HttpMethod method) {

@@ -5,7 +5,6 @@ import dev.graft.onnx.Version;
 import dev.graft.plugin.model.ModelRegistry;
 import dev.graft.plugin.model.ServedModel;
 import dev.graft.plugin.patch.RequestWeights;
-import dev.graft.plugin.runtime.ModelRuntime;
 import dev.graft.plugin.runtime.TensorResult;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -91,9 +90,8 @@ public final class KServeInference {
    */
   public ModelMetadata modelMetadata(String name, String version) {
     ServedModel m = model(name, version);
-    ModelRuntime runtime = m.runtime();
     return new ModelMetadata(
-        m.name(), List.of(VERSION), platform(m), runtime.inputs(), runtime.outputs());
+        m.name(), List.of(VERSION), platform(m), m.runtime().inputs(), m.outputs());
   }
 
   /**
@@ -115,13 +113,12 @@ public final class KServeInference {
         throw GraftException.invalid("output %s is requested twice", o.name());
       }
     }
-    ModelRuntime runtime = m.runtime();
     TensorResult result =
         weights.run(
             m.adapters(),
-            runtime,
+            m.runtime(),
             selection,
-            variant -> runtime.run(request.inputs(), outputs, variant));
+            variant -> m.run(request.inputs(), outputs, variant));
     return new InferResponse(m.name(), VERSION, request.id(), result.weights(), result.outputs());
   }
 
@@ -142,8 +139,8 @@ public final class KServeInference {
     return given.stream().findFirst();
   }
 
-  /** The KServe platform name of a model's engine (every model is ONNX for now). */
+  /** The KServe platform name of a model's engine. */
   private static String platform(ServedModel m) {
-    return "onnxruntime_onnx";
+    return m.settings().isPyTorch() ? "pytorch_libtorch" : "onnxruntime_onnx";
   }
 }

@@ -60,11 +60,15 @@ public final class RequestWeights {
     SortedMap<String, Adapter> chosen = resolve(adapters, AdapterSelection.parse(selection.get()));
     String label = ModelAdapters.label(chosen);
     if (label.equals(runtime.weightsLabel())) {
-      TensorResult result = inference.apply(null);
-      if (result.weights().equals(label)) {
-        return result;
+      try (WeightVariant live = runtime.acquireCurrent()) {
+        if (live == null) { // the runtime cannot pin its weights: the label check must do
+          return inference.apply(null);
+        }
+        if (live.label().equals(label)) { // pinned: cannot change while the request runs
+          return inference.apply(live);
+        }
       }
-      // the live weights changed under the request: fall back to a variant
+      // the live weights changed since the label was read: a variant it is
     }
     VariantCache cache;
     synchronized (caches) {

@@ -84,6 +84,17 @@ public interface ModelRuntime extends AutoCloseable {
   }
 
   /**
+   * The live weights with a reference taken, so that a caller can check their label and run on them
+   * (as a variant) knowing they cannot change in between; closing gives the reference back.
+   *
+   * @return null when this runtime cannot pin its weights (this default): run with {@code null}
+   * @throws GraftException {@code UNAVAILABLE} once closed
+   */
+  default WeightVariant acquireCurrent() {
+    return null;
+  }
+
+  /**
    * An estimate of the bytes of weights this model holds in memory (all live weight states); 0 when
    * unknown.
    */

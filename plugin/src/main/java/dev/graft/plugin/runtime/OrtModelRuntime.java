@@ -192,6 +192,12 @@ public final class OrtModelRuntime implements ModelRuntime {
     return variant;
   }
 
+  /** {@inheritDoc} Not tracked as an open variant: the caller closes it when its request ends. */
+  @Override
+  public WeightVariant acquireCurrent() {
+    return new OrtVariant(acquire());
+  }
+
   /**
    * The model bytes held on the heap, plus, for the current state and every open variant, the copy
    * of the initializers its session holds and its override tensors. Retired states still finishing
