@@ -33,8 +33,7 @@ class GrpcOverCapacityTest {
     CountDownLatch running = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     GraftConfig config =
-        GraftConfig.of(
-            Map.of("model_store", tmp.toString(), "grpc_address", "127.0.0.1:0"), tmp);
+        GraftConfig.of(Map.of("model_store", tmp.toString(), "grpc_address", "127.0.0.1:0"), tmp);
     try (GraftRequestHandler handler = new GraftRequestHandler(config, workers)) {
       workers.execute(
           () -> {
