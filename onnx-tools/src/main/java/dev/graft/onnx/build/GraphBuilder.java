@@ -179,6 +179,11 @@ public final class GraphBuilder {
       return this;
     }
 
+    public Node attrTensor(String name, TensorProto value) {
+      attrs.add(Protos.attr(name, value));
+      return this;
+    }
+
     public Node ints(String name, long... values) {
       attrs.add(Protos.ints(name, values));
       return this;

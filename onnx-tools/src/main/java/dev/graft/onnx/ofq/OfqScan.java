@@ -267,7 +267,8 @@ public final class OfqScan {
         skip(layer, tensor, op, shape, "rank " + dims.length + ", not a 2-D linear weight", 0);
         return;
       }
-      boolean outIn = !uses.isEmpty() && uses.get(0).weightOutIn();
+      // a left operand W of W·x has its output rows first, like Gemm's transB
+      boolean outIn = uses.isEmpty() || uses.get(0).weightOutIn();
       int rows = Math.toIntExact(outIn ? dims[0] : dims[1]);
       int cols = Math.toIntExact(outIn ? dims[1] : dims[0]);
       if (cols < MIN_IN_FEATURES) {
