@@ -1,0 +1,196 @@
+package dev.graft.plugin.config;
+
+import dev.graft.onnx.GraftException;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * The plugin's effective configuration: defaults, overridden by the DJL-style {@code
+ * config.properties} the host read, overridden by environment variables {@code SERVING_<KEY>}.
+ *
+ * <p>Immutable and thread safe. There is no process-wide instance: the request handler builds one
+ * and passes it to everything that needs it, so tests can run several handlers side by side.
+ */
+public final class GraftConfig {
+  /** System property naming the config file the host read (set by the Graft host). */
+  public static final String CONFIG_FILE_PROPERTY = "graft.config.file";
+
+  /** Read when {@link #CONFIG_FILE_PROPERTY} is unset, if it exists (relative to the work dir). */
+  public static final Path FALLBACK_CONFIG = Path.of("config", "config.properties");
+
+  public static final String MODEL_STORE = "model_store";
+  public static final String LOAD_MODELS = "load_models";
+  public static final String MAX_REQUEST_SIZE = "max_request_size";
+  public static final String MODEL_URL_PATTERN = "model_url_pattern";
+  public static final String EXECUTOR_THREADS = "graft.executor.threads";
+  public static final String EXECUTOR_QUEUE = "graft.executor.queue";
+
+  private static final String ENV_PREFIX = "SERVING_";
+  private static final long DEFAULT_MAX_REQUEST_SIZE = 64L * 1024 * 1024;
+
+  private final Map<String, String> properties;
+  private final Path modelStore;
+  private final List<String> loadModels;
+  private final long maxRequestSize;
+  private final Pattern modelUrlPattern;
+  private final int executorThreads;
+  private final int executorQueue;
+
+  private GraftConfig(Map<String, String> raw, Path workDir) {
+    this.properties = Collections.unmodifiableMap(new TreeMap<>(raw));
+    this.modelStore =
+        workDir.resolve(raw.getOrDefault(MODEL_STORE, "model-store")).toAbsolutePath().normalize();
+    this.loadModels = parseList(raw.getOrDefault(LOAD_MODELS, ""));
+    this.maxRequestSize = positive(raw, MAX_REQUEST_SIZE, DEFAULT_MAX_REQUEST_SIZE);
+    this.modelUrlPattern = pattern(raw.get(MODEL_URL_PATTERN));
+    this.executorThreads = (int) Math.min(positive(raw, EXECUTOR_THREADS, 4), 1024);
+    this.executorQueue = (int) Math.min(positive(raw, EXECUTOR_QUEUE, 256), 1 << 20);
+  }
+
+  /**
+   * The configuration of this process: the file named by the system property {@value
+   * #CONFIG_FILE_PROPERTY}, else {@link #FALLBACK_CONFIG} if present, else defaults; then the
+   * {@code SERVING_*} environment variables. Relative paths resolve against the working directory.
+   */
+  public static GraftConfig fromEnvironment() {
+    Path workDir = Path.of("").toAbsolutePath();
+    String named = System.getProperty(CONFIG_FILE_PROPERTY);
+    Path file = null;
+    if (named != null && !named.isBlank()) {
+      file = workDir.resolve(named);
+    } else if (Files.isRegularFile(workDir.resolve(FALLBACK_CONFIG))) {
+      file = workDir.resolve(FALLBACK_CONFIG);
+    }
+    return load(file, System.getenv(), workDir);
+  }
+
+  /**
+   * Reads {@code file} (may be {@code null}: defaults only) and applies {@code SERVING_<KEY>}
+   * entries of {@code env}.
+   *
+   * @throws GraftException {@code INVALID_ARGUMENT} when the file cannot be read or a value does
+   *     not parse
+   */
+  public static GraftConfig load(Path file, Map<String, String> env, Path workDir) {
+    Map<String, String> raw = new TreeMap<>();
+    if (file != null) {
+      raw.putAll(readProperties(file));
+    }
+    env.forEach(
+        (name, value) -> {
+          if (name.startsWith(ENV_PREFIX) && name.length() > ENV_PREFIX.length()) {
+            raw.put(name.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT), value.trim());
+          }
+        });
+    return new GraftConfig(raw, workDir.toAbsolutePath());
+  }
+
+  /** A configuration from explicit values (tests, embedding). */
+  public static GraftConfig of(Map<String, String> values, Path workDir) {
+    return new GraftConfig(values, workDir.toAbsolutePath());
+  }
+
+  /** Reads a properties file into a sorted map with trimmed keys and values. */
+  public static Map<String, String> readProperties(Path file) {
+    Properties props = new Properties();
+    try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      props.load(reader);
+    } catch (IOException | IllegalArgumentException e) {
+      throw new GraftException(
+          GraftException.Code.INVALID_ARGUMENT, "cannot read " + file + ": " + e.getMessage(), e);
+    }
+    Map<String, String> values = new TreeMap<>();
+    for (String key : props.stringPropertyNames()) {
+      values.put(key.trim(), props.getProperty(key).trim());
+    }
+    return values;
+  }
+
+  /** Absolute, normalised folder that model and adapter paths are confined to. */
+  public Path modelStore() {
+    return modelStore;
+  }
+
+  /** Whether {@code load_models=ALL}: every model folder of the store is loaded at start-up. */
+  public boolean loadAllModels() {
+    return loadModels.size() == 1 && "ALL".equalsIgnoreCase(loadModels.get(0));
+  }
+
+  /** The {@code load_models} entries (folder names, or {@code name=folder}); empty for none. */
+  public List<String> loadModels() {
+    return loadAllModels() ? List.of() : loadModels;
+  }
+
+  /** The largest request body the plugin accepts, in bytes. */
+  public long maxRequestSize() {
+    return maxRequestSize;
+  }
+
+  /** The pattern a model or adapter URL outside the store must match to be accepted. */
+  public Optional<Pattern> modelUrlPattern() {
+    return Optional.ofNullable(modelUrlPattern);
+  }
+
+  public int executorThreads() {
+    return executorThreads;
+  }
+
+  public int executorQueue() {
+    return executorQueue;
+  }
+
+  /** Every effective key and value (as given; paths not resolved). */
+  public Map<String, String> properties() {
+    return properties;
+  }
+
+  private static List<String> parseList(String text) {
+    return Arrays.stream(text.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+  }
+
+  private static long positive(Map<String, String> raw, String key, long fallback) {
+    String text = raw.get(key);
+    if (text == null || text.isEmpty()) {
+      return fallback;
+    }
+    try {
+      long value = Long.parseLong(text);
+      if (value > 0) {
+        return value;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw GraftException.invalid("%s must be a positive integer, got '%s'", key, text);
+  }
+
+  private static Pattern pattern(String regex) {
+    if (regex == null || regex.isEmpty()) {
+      return null;
+    }
+    try {
+      return Pattern.compile(regex);
+    } catch (PatternSyntaxException e) {
+      throw GraftException.invalid(
+          "%s is not a valid regular expression: %s", MODEL_URL_PATTERN, e.getDescription());
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "GraftConfig" + properties + " (model store " + modelStore + ")";
+  }
+}

@@ -1,0 +1,215 @@
+package dev.graft.plugin.patch;
+
+import dev.graft.onnx.FloatTensor;
+import dev.graft.onnx.GraftException;
+import dev.graft.onnx.OnnxModel;
+import dev.graft.onnx.rws.Fingerprint;
+import dev.graft.onnx.rws.RwsPatch;
+import dev.graft.plugin.runtime.ModelRuntime;
+import dev.graft.plugin.runtime.Weights;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * The adapters of one model and the weights they make.
+ *
+ * <p>The live weights are always {@code base + Σ α·δ} over the attached adapters sorted by name,
+ * computed from the unmodified base tensors with {@link RwsPatch#apply} (the same code as the
+ * offline {@code graft rws apply}, so online and offline weights are bit-identical). With nothing
+ * attached the runtime gets no overrides at all: exactly the base model.
+ *
+ * <p>Every change validates everything, has the runtime build and swap in the new weights, and only
+ * then records the new adapter set; a refused change leaves both untouched. Changes of one model
+ * are serialised by a lock that inference never takes. Reads are lock-free snapshots.
+ */
+public final class ModelAdapters {
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,128}");
+
+  private final String model;
+  private final OnnxModel base;
+  private final Fingerprint fingerprint;
+  private final ModelRuntime runtime;
+  private final ReentrantLock lock = new ReentrantLock();
+  // written under lock; an immutable sorted map
+  private volatile SortedMap<String, Adapter> adapters = Collections.emptySortedMap();
+
+  /**
+   * @param base the model's base weights, never modified
+   * @param runtime receives every new weight set; not owned
+   */
+  public ModelAdapters(String model, OnnxModel base, ModelRuntime runtime) {
+    this.model = model;
+    this.base = base;
+    this.fingerprint = Fingerprint.of(base);
+    this.runtime = runtime;
+  }
+
+  /** A consistent view: the adapters sorted by name and the label of the weights they make. */
+  public record Snapshot(List<Adapter> adapters, String weights) {}
+
+  public Snapshot snapshot() {
+    SortedMap<String, Adapter> now = adapters;
+    return new Snapshot(List.copyOf(now.values()), label(now));
+  }
+
+  /** The base weights' fingerprint (the architecture and digest signatures are checked against). */
+  public Fingerprint fingerprint() {
+    return fingerprint;
+  }
+
+  /**
+   * @throws GraftException {@code NOT_FOUND} for an unknown name
+   */
+  public Adapter get(String name) {
+    Adapter a = adapters.get(name);
+    if (a == null) {
+      throw GraftException.notFound("model %s has no adapter named %s", model, name);
+    }
+    return a;
+  }
+
+  /**
+   * Registers a signature and, when {@code attach}, makes it live.
+   *
+   * @throws GraftException {@code INVALID_ARGUMENT} for a bad name or a non-finite alpha, {@code
+   *     ALREADY_EXISTS} for a taken name, {@code FAILED_PRECONDITION} for a signature of another
+   *     architecture or (unless {@code transfer}) other base weights
+   */
+  public Adapter register(
+      String name, SignatureSource.Loaded loaded, double alpha, boolean attach, boolean transfer) {
+    checkName(name);
+    checkAlpha(alpha);
+    lock.lock();
+    try {
+      if (adapters.containsKey(name)) {
+        throw new GraftException(
+            GraftException.Code.ALREADY_EXISTS,
+            "model " + model + " already has an adapter named " + name);
+      }
+      loaded.signature().requireApplicableTo(fingerprint, "model " + model, transfer);
+      Adapter adapter =
+          new Adapter(name, model, loaded.source(), alpha, attach, transfer, loaded.signature());
+      commit(put(adapters, adapter));
+      return adapter;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Changes the scale and/or the attachment of an adapter.
+   *
+   * @throws GraftException {@code NOT_FOUND} for an unknown name, {@code INVALID_ARGUMENT} for a
+   *     non-finite alpha or when neither is given
+   */
+  public Adapter update(String name, OptionalDouble alpha, Optional<Boolean> attach) {
+    if (alpha.isEmpty() && attach.isEmpty()) {
+      throw GraftException.invalid("give alpha and/or attach");
+    }
+    alpha.ifPresent(ModelAdapters::checkAlpha);
+    lock.lock();
+    try {
+      Adapter a = get(name);
+      if (alpha.isPresent()) {
+        a = a.withAlpha(alpha.getAsDouble());
+      }
+      if (attach.isPresent()) {
+        a = a.withAttached(attach.get());
+      }
+      commit(put(adapters, a));
+      return a;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Detaches (if attached) and forgets an adapter.
+   *
+   * @throws GraftException {@code NOT_FOUND} for an unknown name
+   */
+  public void remove(String name) {
+    lock.lock();
+    try {
+      get(name);
+      SortedMap<String, Adapter> next = new TreeMap<>(adapters);
+      next.remove(name);
+      commit(Collections.unmodifiableSortedMap(next));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Makes {@code next} live when it changes the weights, then records it. Caller holds lock. */
+  private void commit(SortedMap<String, Adapter> next) {
+    if (!terms(next).equals(terms(adapters))) {
+      runtime.swapWeights(weightsOf(next));
+    }
+    adapters = next;
+  }
+
+  /** The weights an adapter set makes (computed from the base; see the class comment). */
+  Weights weightsOf(SortedMap<String, Adapter> set) {
+    List<RwsPatch.Term> terms = terms(set);
+    if (terms.isEmpty()) {
+      return Weights.base();
+    }
+    List<FloatTensor> patched = RwsPatch.apply(this::baseTensor, terms);
+    return new Weights(label(set), patched);
+  }
+
+  private FloatTensor baseTensor(String tensor) {
+    if (!base.tensors().containsKey(tensor)) {
+      throw GraftException.precondition("model %s has no tensor %s", model, tensor);
+    }
+    return base.floatTensor(tensor);
+  }
+
+  private static List<RwsPatch.Term> terms(SortedMap<String, Adapter> set) {
+    List<RwsPatch.Term> terms = new ArrayList<>();
+    for (Adapter a : set.values()) {
+      if (a.attached()) {
+        terms.add(new RwsPatch.Term(a.signature(), a.alpha()));
+      }
+    }
+    return terms;
+  }
+
+  /** {@code base}, or the attached adapters' {@code name@alpha} in name order joined by '+'. */
+  static String label(Map<String, Adapter> set) {
+    String joined =
+        set.values().stream()
+            .filter(Adapter::attached)
+            .map(Adapter::term)
+            .collect(Collectors.joining("+"));
+    return joined.isEmpty() ? Weights.BASE_LABEL : joined;
+  }
+
+  private static SortedMap<String, Adapter> put(SortedMap<String, Adapter> set, Adapter a) {
+    SortedMap<String, Adapter> next = new TreeMap<>(set);
+    next.put(a.name(), a);
+    return Collections.unmodifiableSortedMap(next);
+  }
+
+  private static void checkName(String name) {
+    if (name == null || !NAME.matcher(name).matches()) {
+      throw GraftException.invalid(
+          "adapter name '%s' must be 1-128 letters, digits, '_', '.' or '-'", name);
+    }
+  }
+
+  private static void checkAlpha(double alpha) {
+    if (!Double.isFinite(alpha)) {
+      throw GraftException.invalid("alpha must be a finite number, got %s", alpha);
+    }
+  }
+}

@@ -1,0 +1,343 @@
+package dev.graft.plugin.runtime;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import ai.onnxruntime.ValueInfo;
+import dev.graft.onnx.FloatTensor;
+import dev.graft.onnx.GraftException;
+import dev.graft.onnx.proto.TensorProto;
+import dev.graft.plugin.config.ModelSettings;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A model served by ONNX Runtime, whose weights are swapped by building a new session.
+ *
+ * <p>The current {@link WeightState} is held in an atomic reference. An inference acquires it, runs
+ * and releases it; {@link #swapWeights} builds a complete new session off to the side (the same
+ * model bytes, each replaced tensor passed with {@code SessionOptions.addInitializer}), then swaps
+ * the reference and releases the old state, which closes when its last inference ends. Inference
+ * never waits for a swap. Override names are validated here because ONNX Runtime accepts unknown
+ * names silently.
+ *
+ * <p>Thread safe; swaps must be serialised by the caller. Owns every session and tensor it creates;
+ * {@link #close} releases them (after in-flight inferences).
+ */
+public final class OrtModelRuntime implements ModelRuntime {
+  private final String name;
+  private final OrtEnvironment env;
+  private final ModelFile file;
+  private final SessionSettings settings;
+  private final Map<String, TensorProto> initializers;
+  private final boolean externalData;
+  private final List<TensorSpec> inputs;
+  private final List<TensorSpec> outputs;
+  private final AtomicReference<WeightState> current = new AtomicReference<>();
+
+  private OrtModelRuntime(String name, ModelFile file, ModelSettings modelSettings) {
+    this.name = name;
+    this.env = OrtEnvironment.getEnvironment();
+    this.file = file;
+    this.settings = SessionSettings.of(modelSettings);
+    Map<String, TensorProto> inits = new LinkedHashMap<>();
+    for (TensorProto t : file.model().proto().getGraph().getInitializerList()) {
+      inits.put(t.getName(), t);
+    }
+    this.initializers = inits;
+    this.externalData = file.hasExternalData();
+    WeightState base = build(Weights.base(), true);
+    try {
+      this.inputs = specs(base.session().getInputInfo());
+      this.outputs = specs(base.session().getOutputInfo());
+    } catch (OrtException | RuntimeException e) {
+      base.release();
+      throw new GraftException(
+          GraftException.Code.INVALID_ARGUMENT,
+          name + ": cannot read the model's inputs and outputs: " + e.getMessage(),
+          e);
+    }
+    current.set(base);
+  }
+
+  /**
+   * Builds the base session of a model.
+   *
+   * @throws GraftException {@code INVALID_ARGUMENT} when ONNX Runtime cannot load the model
+   */
+  public static OrtModelRuntime open(String name, ModelFile file, ModelSettings settings) {
+    return new OrtModelRuntime(name, file, settings);
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public List<TensorSpec> inputs() {
+    return inputs;
+  }
+
+  @Override
+  public List<TensorSpec> outputs() {
+    return outputs;
+  }
+
+  /** The optimisation actually used and why it differs from the requested one, for clients. */
+  public SessionSettings sessionSettings() {
+    return settings;
+  }
+
+  @Override
+  public String weightsLabel() {
+    WeightState s = current.get();
+    return s == null ? "closed" : s.label();
+  }
+
+  @Override
+  public InferenceResult infer(Map<String, FloatTensor> feeds, Set<String> wanted) {
+    Set<String> outputNames = outputNames(wanted);
+    checkInputs(feeds);
+    WeightState state = acquire();
+    try {
+      return run(state, feeds, outputNames);
+    } finally {
+      state.release();
+    }
+  }
+
+  @Override
+  public void swapWeights(Weights weights) {
+    WeightState next = build(weights, false);
+    WeightState previous = current.get();
+    if (previous == null || !current.compareAndSet(previous, next)) {
+      next.release();
+      throw new GraftException(GraftException.Code.UNAVAILABLE, name + " is being unloaded");
+    }
+    previous.release();
+  }
+
+  @Override
+  public void close() {
+    WeightState s = current.getAndSet(null);
+    if (s != null) {
+      s.release();
+    }
+  }
+
+  /** Takes a reference on the current state; the caller must release it. */
+  WeightState acquire() {
+    while (true) {
+      WeightState s = current.get();
+      if (s == null) {
+        throw new GraftException(GraftException.Code.UNAVAILABLE, name + " is being unloaded");
+      }
+      if (s.tryAcquire()) {
+        return s;
+      }
+      // s was retired and closed between the read and the acquire: read the new current one
+    }
+  }
+
+  /** The state new inferences would acquire (tests). */
+  WeightState currentState() {
+    return current.get();
+  }
+
+  private InferenceResult run(WeightState state, Map<String, FloatTensor> feeds, Set<String> out) {
+    Map<String, OnnxTensor> tensors = new HashMap<>();
+    try {
+      for (TensorSpec spec : inputs) {
+        FloatTensor t = feeds.get(spec.name());
+        tensors.put(
+            spec.name(), OnnxTensor.createTensor(env, FloatBuffer.wrap(t.data()), t.dims()));
+      }
+      try (OrtSession.Result result = state.session().run(tensors, out)) {
+        List<FloatTensor> values = new ArrayList<>(out.size());
+        for (Map.Entry<String, OnnxValue> e : result) {
+          values.add(toFloatTensor(e.getKey(), e.getValue()));
+        }
+        return new InferenceResult(state.label(), values);
+      }
+    } catch (OrtException e) {
+      throw new GraftException(
+          GraftException.Code.INVALID_ARGUMENT,
+          name + ": ONNX Runtime rejected the input: " + e.getMessage(),
+          e);
+    } finally {
+      tensors.values().forEach(OnnxTensor::close);
+    }
+  }
+
+  private FloatTensor toFloatTensor(String output, OnnxValue value) throws OrtException {
+    if (!(value instanceof OnnxTensor tensor)
+        || tensor.getInfo().onnxType
+            != TensorInfo.OnnxTensorType.ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT) {
+      throw GraftException.precondition(
+          "%s: output %s is %s; Graft returns float32 outputs only", name, output, value.getInfo());
+    }
+    FloatBuffer buffer = tensor.getFloatBuffer();
+    float[] data = new float[buffer.remaining()];
+    buffer.get(data);
+    return new FloatTensor(output, tensor.getInfo().getShape(), data);
+  }
+
+  private Set<String> outputNames(Set<String> wanted) {
+    Set<String> names = new LinkedHashSet<>();
+    for (TensorSpec spec : outputs) {
+      if (wanted.isEmpty() || wanted.contains(spec.name())) {
+        names.add(spec.name());
+      }
+    }
+    Set<String> unknown = new HashSet<>(wanted);
+    unknown.removeAll(names);
+    if (!unknown.isEmpty()) {
+      throw GraftException.invalid(
+          "%s has no output named %s (outputs: %s)", name, unknown, names(outputs));
+    }
+    return names;
+  }
+
+  private void checkInputs(Map<String, FloatTensor> feeds) {
+    Set<String> unknown = new HashSet<>(feeds.keySet());
+    for (TensorSpec spec : inputs) {
+      unknown.remove(spec.name());
+      FloatTensor t = feeds.get(spec.name());
+      if (t == null) {
+        throw GraftException.invalid("%s: input %s is missing", name, spec.name());
+      }
+      if (!spec.accepts(t.dims())) {
+        throw GraftException.invalid(
+            "%s: input %s has shape %s, the model takes %s",
+            name, spec.name(), t.shapeString(), Arrays.toString(spec.shape()));
+      }
+    }
+    if (!unknown.isEmpty()) {
+      throw GraftException.invalid(
+          "%s has no input named %s (inputs: %s)", name, unknown, names(inputs));
+    }
+  }
+
+  private static List<String> names(List<TensorSpec> specs) {
+    return specs.stream().map(TensorSpec::name).toList();
+  }
+
+  /** Builds a session for {@code weights}; on failure nothing stays open. */
+  private WeightState build(Weights weights, boolean base) {
+    validate(weights);
+    List<OnnxTensor> owned = new ArrayList<>();
+    try (OrtSession.SessionOptions options = settings.newOptions()) {
+      for (FloatTensor t : weights.overrides()) {
+        OnnxTensor tensor = directTensor(t);
+        owned.add(tensor);
+        options.addInitializer(t.name(), tensor);
+      }
+      OrtSession session =
+          externalData
+              ? env.createSession(file.path().toString(), options)
+              : env.createSession(file.bytes(), options);
+      return new WeightState(weights.label(), session, owned);
+    } catch (OrtException | RuntimeException e) {
+      owned.forEach(OnnxTensor::close);
+      if (e instanceof GraftException g) {
+        throw g;
+      }
+      throw new GraftException(
+          base ? GraftException.Code.INVALID_ARGUMENT : GraftException.Code.INTERNAL,
+          name
+              + ": ONNX Runtime cannot build a session"
+              + (base ? "" : " for " + weights.label())
+              + ": "
+              + e.getMessage(),
+          e);
+    }
+  }
+
+  /** An ONNX Runtime tensor over a direct buffer it keeps, so the session can read it later. */
+  private OnnxTensor directTensor(FloatTensor t) throws OrtException {
+    ByteBuffer bytes =
+        ByteBuffer.allocateDirect(t.data().length * Float.BYTES).order(ByteOrder.nativeOrder());
+    FloatBuffer floats = bytes.asFloatBuffer();
+    floats.put(t.data()).flip();
+    return OnnxTensor.createTensor(env, floats, t.dims());
+  }
+
+  private void validate(Weights weights) {
+    Set<String> seen = new HashSet<>();
+    for (FloatTensor t : weights.overrides()) {
+      if (!seen.add(t.name())) {
+        throw GraftException.invalid("%s: tensor %s is replaced twice", name, t.name());
+      }
+      TensorProto init = initializers.get(t.name());
+      if (init == null) {
+        throw GraftException.precondition(
+            file.model().tensors().containsKey(t.name())
+                ? "%s: tensor %s is a Constant node output, not an initializer; it cannot be"
+                    + " replaced on a live session"
+                : "%s has no initializer named %s",
+            name,
+            t.name());
+      }
+      if (init.getDataType() != TensorProto.DataType.FLOAT_VALUE) {
+        throw GraftException.precondition(
+            "%s: initializer %s is not float32 (data type %d)", name, t.name(), init.getDataType());
+      }
+      long[] dims = init.getDimsList().stream().mapToLong(Long::longValue).toArray();
+      if (!Arrays.equals(dims, t.dims())) {
+        throw GraftException.precondition(
+            "%s: initializer %s has shape %s, the replacement has %s",
+            name, t.name(), Arrays.toString(dims), t.shapeString());
+      }
+    }
+  }
+
+  private static List<TensorSpec> specs(Map<String, NodeInfo> infos) {
+    List<TensorSpec> specs = new ArrayList<>();
+    for (NodeInfo info : infos.values()) {
+      ValueInfo v = info.getInfo();
+      if (v instanceof TensorInfo t) {
+        specs.add(new TensorSpec(info.getName(), datatype(t.onnxType), t.getShape()));
+      } else {
+        specs.add(new TensorSpec(info.getName(), "UNSUPPORTED", new long[0]));
+      }
+    }
+    return List.copyOf(specs);
+  }
+
+  /** KServe v2 data type names. */
+  private static String datatype(TensorInfo.OnnxTensorType type) {
+    return switch (type) {
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT -> "FP32";
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE -> "FP64";
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16 -> "FP16";
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16 -> "BF16";
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8 -> "INT8";
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT16 -> "INT16";
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32 -> "INT32";
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64 -> "INT64";
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8 -> "UINT8";
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT16 -> "UINT16";
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT32 -> "UINT32";
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT64 -> "UINT64";
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL -> "BOOL";
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING -> "BYTES";
+      default -> type.name();
+    };
+  }
+}
