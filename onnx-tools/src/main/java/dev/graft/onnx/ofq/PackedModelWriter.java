@@ -20,13 +20,15 @@ import java.util.Set;
  * Rewrites a scanned model with its StatsQ weights packed. Each packed MatMul/Gemm becomes
  *
  * <pre>
- *   y = input · W_k  +  (ReduceSum(input, -1) · 0.5) · h   (+ bias)
+ *   y = input · W_k  +  ReduceSum(input, -1) · (h · 0.5)   (+ bias)
  * </pre>
  *
  * where {@code W_k = k·h} comes from the format's 2-bit operator and the second term adds each
- * row's {@code +h/2}; for a one-hot input this is exactly {@link StatsQ#level}. Every other node
- * and tensor is copied unchanged (for {@link PackFormat#DQ} after {@link OpsetUpgrade}). One use
- * only.
+ * row's {@code +h/2}; for a one-hot input this is exactly {@link StatsQ#level}. {@code h · 0.5} is
+ * computed by a Mul of constants, which ONNX Runtime folds at load: the scale initializer itself
+ * must have no consumer but the 2-bit operator, or ONNX Runtime does not fuse {@code
+ * DequantizeLinear → MatMul} into MatMulNBits. Every other node and tensor is copied unchanged (for
+ * {@link PackFormat#DQ} after {@link OpsetUpgrade}). One use only.
  */
 final class PackedModelWriter {
   private static final String MS_DOMAIN = "com.microsoft";
@@ -34,7 +36,8 @@ final class PackedModelWriter {
   private final OfqScan scan;
   private final PackFormat format;
   private final LayerWriter writer;
-  private final Map<String, String> halfSums = new HashMap<>();
+  private final Map<String, String> sums = new HashMap<>();
+  private final Map<String, String> offsets = new HashMap<>();
   private int uses;
   private GraphBuilder graph;
   private long opset;
@@ -158,7 +161,15 @@ final class PackedModelWriter {
     NodeProto n = use.node();
     String prefix = OfqManifest.MARK + (uses++) + ".";
     String product = writer.product(graph, t, w, use, use.input(), prefix, n.getName());
-    String correction = graph.node("Mul").in(halfSum(use.input()), t.half()).out(prefix + "offset");
+    String offset =
+        offsets.computeIfAbsent(
+            w.tensor(),
+            k ->
+                graph
+                    .node("Mul")
+                    .in(t.half(), graph.scalar(OfqManifest.MARK + "half", 0.5f))
+                    .out(OfqManifest.MARK + "o" + offsets.size()));
+    String correction = graph.node("Mul").in(sum(use.input()), offset).out(prefix + "offset");
     boolean separateBias = use.bias() != null && !writer.productIncludesBias();
     GraphBuilder.Node add = graph.node("Add").in(product, correction);
     if (!separateBias) {
@@ -169,21 +180,18 @@ final class PackedModelWriter {
     graph.node("Add").in(sum, use.bias()).to(use.output());
   }
 
-  /** {@code 0.5 · Σ input} over the last axis, computed once per input. */
-  private String halfSum(String input) {
-    return halfSums.computeIfAbsent(
+  /** {@code Σ input} over the last axis, computed once per input. */
+  private String sum(String input) {
+    return sums.computeIfAbsent(
         input,
         a -> {
-          String prefix = OfqManifest.MARK + "h" + halfSums.size();
           GraphBuilder.Node sum = graph.node("ReduceSum").attr("keepdims", 1);
           if (opset >= 13) {
             sum.in(a, graph.int64s(OfqManifest.MARK + "last_axis", -1));
           } else {
             sum.in(a).ints("axes", -1);
           }
-          String s = sum.out(prefix + ".sum");
-          String half = graph.scalar(OfqManifest.MARK + "half", 0.5f);
-          return graph.node("Mul").in(s, half).out(prefix);
+          return sum.out(OfqManifest.MARK + "s" + sums.size());
         });
   }
 
