@@ -51,6 +51,9 @@ public record ModelSettings(
     int maxBatchDelay) {
 
   public static final String FILE_NAME = "serving.properties";
+
+  /** {@code option.ofq.*} keys configure 2-bit OFQ models ({@code plugin.ofq}), not sessions. */
+  static final String OFQ_OPTIONS = "option.ofq.";
   public static final String ENGINE = "OnnxRuntime";
   public static final String IMAGE_CLASSIFICATION = "image-classification";
 
@@ -116,7 +119,9 @@ public record ModelSettings(
     new TreeMap<>(raw)
         .forEach(
             (key, value) -> {
-              if (key.startsWith("option.") && key.indexOf('.', "option.".length()) > 0) {
+              if (key.startsWith("option.")
+                  && key.indexOf('.', "option.".length()) > 0
+                  && !key.startsWith(OFQ_OPTIONS)) {
                 sessionConfig.put(key.substring("option.".length()), value);
               }
             });
@@ -132,6 +137,22 @@ public record ModelSettings(
         sessionConfig,
         integer(raw, "batch_size", 1, 1, 1 << 20, source),
         integer(raw, "max_batch_delay", 100, 0, Integer.MAX_VALUE, source));
+  }
+
+  /** The same settings with other ONNX Runtime session config entries. */
+  public ModelSettings withSessionConfig(Map<String, String> config) {
+    return new ModelSettings(
+        engine,
+        translator,
+        image,
+        topK,
+        intraOpThreads,
+        interOpThreads,
+        optLevel,
+        executionMode,
+        config,
+        batchSize,
+        maxBatchDelay);
   }
 
   /** Whether {@code /predictions} decodes images for this model. */

@@ -37,6 +37,7 @@ final class Views {
     v.put("weights", snapshot.weights());
     v.put("adapters", snapshot.adapters().stream().map(Views::adapter).toList());
     v.put("layers", m.file().model().layers().stream().map(Views::layer).toList());
+    m.ofq().ifPresent(o -> v.put("ofq", o.view()));
     v.put("optLevel", session.requestedLevel());
     v.put("optimization", session.effectiveLevel());
     if (!session.note().isEmpty()) {

@@ -1,7 +1,9 @@
 package dev.graft.plugin.model;
 
 import dev.graft.onnx.GraftException;
+import dev.graft.plugin.config.GraftConfig;
 import dev.graft.plugin.config.ModelSettings;
+import dev.graft.plugin.ofq.OfqModel;
 import dev.graft.plugin.patch.ModelAdapters;
 import dev.graft.plugin.runtime.ModelFile;
 import dev.graft.plugin.runtime.OrtModelRuntime;
@@ -10,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
@@ -44,14 +47,28 @@ public final class ModelLoader {
       throw GraftException.notFound("model url %s: no such file or folder", url);
     }
     ModelFile file = ModelFile.read(onnx);
+    Optional<OfqModel> ofq = OfqModel.of(file, ofqRuntime(path));
+    if (ofq.isPresent()) {
+      file = ofq.get().served();
+      settings = ofq.get().settings(settings);
+    }
     OrtModelRuntime runtime = OrtModelRuntime.open(name, file, settings);
     try {
       ModelAdapters adapters = new ModelAdapters(name, file.model(), runtime);
-      return new ServedModel(name, url, settings, file, runtime, adapters, labels);
+      return new ServedModel(name, url, settings, file, runtime, adapters, labels, ofq);
     } catch (RuntimeException e) {
       runtime.close();
       throw e;
     }
+  }
+
+  /** {@code option.ofq.runtime} of a model folder's {@code serving.properties}, or null. */
+  private static String ofqRuntime(Path path) {
+    Path props = path.resolve(ModelSettings.FILE_NAME);
+    if (!Files.isDirectory(path) || !Files.isRegularFile(props)) {
+      return null;
+    }
+    return GraftConfig.readProperties(props).get(OfqModel.RUNTIME_KEY);
   }
 
   /** The model name DJL derives from a url: the folder's or the file's name without extension. */

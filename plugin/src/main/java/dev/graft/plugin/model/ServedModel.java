@@ -4,7 +4,9 @@ import dev.graft.plugin.config.ModelSettings;
 import dev.graft.plugin.patch.ModelAdapters;
 import dev.graft.plugin.runtime.ModelFile;
 import dev.graft.plugin.runtime.OrtModelRuntime;
+import dev.graft.plugin.ofq.OfqModel;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A registered model: its settings, its runtime and its adapters.
@@ -19,6 +21,7 @@ import java.util.List;
  * @param runtime serves it
  * @param adapters its RWS adapters
  * @param labels class names of {@code synset.txt}, empty when the folder has none
+ * @param ofq how a model packed by {@code graft ofq pack} runs its 2-bit weights; empty otherwise
  */
 public record ServedModel(
     String name,
@@ -27,7 +30,8 @@ public record ServedModel(
     ModelFile file,
     OrtModelRuntime runtime,
     ModelAdapters adapters,
-    List<String> labels)
+    List<String> labels,
+    Optional<OfqModel> ofq)
     implements AutoCloseable {
 
   /** The DJL status of a registered model: it is only registered once it can serve. */
