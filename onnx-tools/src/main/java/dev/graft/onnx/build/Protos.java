@@ -1,6 +1,7 @@
 package dev.graft.onnx.build;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.graft.onnx.proto.AttributeProto;
 import dev.graft.onnx.proto.TensorProto;
 import dev.graft.onnx.proto.TensorShapeProto;
@@ -61,7 +62,13 @@ public final class Protos {
     ByteBuffer buf =
         ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
     buf.asFloatBuffer().put(values);
-    return raw(name, TensorProto.DataType.FLOAT_VALUE, dims, buf.array());
+    TensorProto.Builder t =
+        TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.FLOAT_VALUE);
+    for (long d : dims) {
+      t.addDims(d);
+    }
+    // the buffer is ours and never written again: wrap it instead of copying (large weights)
+    return t.setRawData(UnsafeByteOperations.unsafeWrap(buf.array())).build();
   }
 
   /** A float32 scalar (rank 0). */

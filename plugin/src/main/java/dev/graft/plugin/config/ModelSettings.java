@@ -54,6 +54,7 @@ public record ModelSettings(
 
   /** {@code option.ofq.*} keys configure 2-bit OFQ models ({@code plugin.ofq}), not sessions. */
   static final String OFQ_OPTIONS = "option.ofq.";
+
   public static final String ENGINE = "OnnxRuntime";
   public static final String IMAGE_CLASSIFICATION = "image-classification";
 

@@ -1,10 +1,10 @@
 package dev.graft.plugin.model;
 
 import dev.graft.plugin.config.ModelSettings;
+import dev.graft.plugin.ofq.OfqModel;
 import dev.graft.plugin.patch.ModelAdapters;
 import dev.graft.plugin.runtime.ModelFile;
 import dev.graft.plugin.runtime.OrtModelRuntime;
-import dev.graft.plugin.ofq.OfqModel;
 import java.util.List;
 import java.util.Optional;
 
