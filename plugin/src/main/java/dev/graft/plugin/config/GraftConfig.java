@@ -37,6 +37,12 @@ public final class GraftConfig {
   public static final String MODEL_URL_PATTERN = "model_url_pattern";
   public static final String EXECUTOR_THREADS = "graft.executor.threads";
   public static final String EXECUTOR_QUEUE = "graft.executor.queue";
+  public static final String PYTORCH_CACHE_DIR = "graft.pytorch.cache_dir";
+
+  /**
+   * Where DJL extracts the PyTorch native library unless told otherwise (see docs/torchscript.md).
+   */
+  public static final String DEFAULT_PYTORCH_CACHE_DIR = "work/djl-cache";
 
   private static final String ENV_PREFIX = "SERVING_";
   private static final long DEFAULT_MAX_REQUEST_SIZE = 64L * 1024 * 1024;
@@ -48,6 +54,7 @@ public final class GraftConfig {
   private final Pattern modelUrlPattern;
   private final int executorThreads;
   private final int executorQueue;
+  private final Path pytorchCacheDir;
 
   private GraftConfig(Map<String, String> raw, Path workDir) {
     this.properties = Collections.unmodifiableMap(new TreeMap<>(raw));
@@ -58,6 +65,11 @@ public final class GraftConfig {
     this.modelUrlPattern = pattern(raw.get(MODEL_URL_PATTERN));
     this.executorThreads = (int) Math.min(positive(raw, EXECUTOR_THREADS, 4), 1024);
     this.executorQueue = (int) Math.min(positive(raw, EXECUTOR_QUEUE, 256), 1 << 20);
+    this.pytorchCacheDir =
+        workDir
+            .resolve(raw.getOrDefault(PYTORCH_CACHE_DIR, DEFAULT_PYTORCH_CACHE_DIR))
+            .toAbsolutePath()
+            .normalize();
   }
 
   /**
@@ -152,6 +164,15 @@ public final class GraftConfig {
     return executorQueue;
   }
 
+  /**
+   * The folder DJL extracts the PyTorch native library into ({@value #PYTORCH_CACHE_DIR}, default
+   * {@value #DEFAULT_PYTORCH_CACHE_DIR} under the working directory). The environment's {@code
+   * ENGINE_CACHE_DIR} or {@code DJL_CACHE_DIR}, when set, take precedence.
+   */
+  public Path pytorchCacheDir() {
+    return pytorchCacheDir;
+  }
+
   /** Every effective key and value (as given; paths not resolved). */
   public Map<String, String> properties() {
     return properties;
@@ -191,6 +212,8 @@ public final class GraftConfig {
 
   @Override
   public String toString() {
-    return "GraftConfig" + properties + " (model store " + modelStore + ")";
+    Map<String, String> shown = new TreeMap<>(properties);
+    shown.computeIfPresent("management_token", (k, v) -> "<redacted>");
+    return "GraftConfig" + shown + " (model store " + modelStore + ")";
   }
 }

@@ -5,6 +5,7 @@ import dev.graft.onnx.WeightLayer;
 import dev.graft.plugin.model.ServedModel;
 import dev.graft.plugin.patch.Adapter;
 import dev.graft.plugin.patch.ModelAdapters;
+import dev.graft.plugin.runtime.OrtModelRuntime;
 import dev.graft.plugin.runtime.SessionSettings;
 import dev.graft.plugin.runtime.TensorSpec;
 import java.util.ArrayList;
@@ -28,7 +29,6 @@ final class Views {
   /** The element of {@code GET /models/{m}}. */
   static Map<String, Object> describe(ServedModel m) {
     ModelAdapters.Snapshot snapshot = m.adapters().snapshot();
-    SessionSettings session = m.runtime().sessionSettings();
     Map<String, Object> v = summary(m);
     v.put("engine", m.settings().engine());
     v.put("translator", m.settings().translator().orElse(null));
@@ -36,12 +36,15 @@ final class Views {
     v.put("outputs", specs(m.runtime().outputs()));
     v.put("weights", snapshot.weights());
     v.put("adapters", snapshot.adapters().stream().map(Views::adapter).toList());
-    v.put("layers", m.file().model().layers().stream().map(Views::layer).toList());
+    v.put("layers", m.adapters().base().layers().stream().map(Views::layer).toList());
     m.ofq().ifPresent(o -> v.put("ofq", o.view()));
-    v.put("optLevel", session.requestedLevel());
-    v.put("optimization", session.effectiveLevel());
-    if (!session.note().isEmpty()) {
-      v.put("optimizationNote", session.note());
+    if (m.runtime() instanceof OrtModelRuntime ort) {
+      SessionSettings session = ort.sessionSettings();
+      v.put("optLevel", session.requestedLevel());
+      v.put("optimization", session.effectiveLevel());
+      if (!session.note().isEmpty()) {
+        v.put("optimizationNote", session.note());
+      }
     }
     v.put("batchSize", m.settings().batchSize());
     v.put("maxBatchDelay", m.settings().maxBatchDelay());
