@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.IntFunction;
 
 /**
  * {@code /predictions/{m}} (images to top-k) and KServe v2 {@code /v2/models/{m}[/ready|/infer]}.
@@ -38,16 +39,18 @@ final class InferenceEndpoints {
       throw GraftException.invalid("the request has no image");
     }
     List<TensorSpec> inputs = m.runtime().inputs();
-    if (inputs.size() != 1 || m.runtime().outputs().isEmpty()) {
+    if (inputs.size() != 1 || m.outputs().isEmpty()) {
       throw GraftException.precondition(
           "model %s has %d inputs; image classification needs exactly one", model, inputs.size());
     }
     FloatTensor x =
         new ImagePreprocessor(m.settings().image()).toTensor(image, inputs.get(0).name());
-    String output = m.runtime().outputs().get(0).name();
-    InferenceResult result = m.runtime().infer(Map.of(x.name(), x), Set.of(output));
+    String output = m.outputs().get(0).name();
+    InferenceResult result = m.infer(Map.of(x.name(), x), Set.of(output));
     float[] logits = result.outputs().get(0).data();
-    List<Classification> top = Classification.topK(logits, m.settings().topK(), m::label);
+    List<String> labels = result.labels(); // a head's labels, of the version that computed logits
+    IntFunction<String> label = i -> i < labels.size() ? labels.get(i) : m.label(i);
+    List<Classification> top = Classification.topK(logits, m.settings().topK(), label);
     return HttpReply.ok(top).withHeader(HttpReply.X_GRAFT_WEIGHTS, result.weights());
   }
 
@@ -55,7 +58,7 @@ final class InferenceEndpoints {
   HttpReply infer(String model, HttpCall call) {
     ServedModel m = registry.get(model);
     KServeCodec.Request request = KServeCodec.read(call.body());
-    InferenceResult result = m.runtime().infer(request.inputs(), request.outputs());
+    InferenceResult result = m.infer(request.inputs(), request.outputs());
     byte[] body = KServeCodec.write(m.name(), request.id(), result.outputs());
     return new HttpReply(HttpResponseStatus.OK, HttpReply.JSON, body, Map.of())
         .withHeader(HttpReply.X_GRAFT_WEIGHTS, result.weights());
@@ -69,7 +72,7 @@ final class InferenceEndpoints {
     v.put("versions", List.of("1"));
     v.put("platform", m.settings().isPyTorch() ? "pytorch_libtorch" : "onnxruntime_onnx");
     v.put("inputs", Views.specs(m.runtime().inputs()));
-    v.put("outputs", Views.specs(m.runtime().outputs()));
+    v.put("outputs", Views.specs(m.outputs()));
     return HttpReply.ok(v);
   }
 

@@ -1,6 +1,7 @@
 package dev.graft.plugin.http;
 
 import dev.graft.plugin.config.ModelStore;
+import dev.graft.plugin.head.http.HeadEndpoints;
 import dev.graft.plugin.model.ModelLoader;
 import dev.graft.plugin.model.ModelRegistry;
 import dev.graft.plugin.state.DurableStates;
@@ -19,6 +20,7 @@ public final class Router {
   private final ModelEndpoints models;
   private final AdapterEndpoints adapters;
   private final InferenceEndpoints inference;
+  private final HeadEndpoints heads;
 
   public Router(
       ModelRegistry registry,
@@ -29,6 +31,7 @@ public final class Router {
     this.models = new ModelEndpoints(registry, loader, store, states);
     this.adapters = new AdapterEndpoints(registry, store, maxRequestSize, states);
     this.inference = new InferenceEndpoints(registry);
+    this.heads = new HeadEndpoints(registry);
   }
 
   /** Whether Graft answers this path (decoded, without the query). */
@@ -97,6 +100,9 @@ public final class Router {
       allow(method, HttpMethod.DELETE);
       return models.unregister(model);
     }
+    if (s.get(2).equals("heads")) {
+      return routeHeads(call, s, method);
+    }
     if (!s.get(2).equals("adapters")) {
       return null;
     }
@@ -120,6 +126,36 @@ public final class Router {
       return adapters.update(model, adapter, call);
     }
     return null;
+  }
+
+  /** {@code /models/{m}/heads[/{h}[/classes|/rollback|/history]]}. */
+  private HttpReply routeHeads(HttpCall call, List<String> s, HttpMethod method) {
+    String model = s.get(1);
+    if (s.size() == 3) {
+      allow(method, HttpMethod.GET);
+      return heads.list(model);
+    }
+    String head = s.get(3);
+    if (s.size() == 4) {
+      allow(method, HttpMethod.GET);
+      return heads.describe(model, head);
+    }
+    if (s.size() != 5) {
+      return null;
+    }
+    switch (s.get(4)) {
+      case "classes":
+        allow(method, HttpMethod.POST);
+        return heads.addClasses(model, head, call);
+      case "rollback":
+        allow(method, HttpMethod.POST);
+        return heads.rollback(model, head);
+      case "history":
+        allow(method, HttpMethod.GET);
+        return heads.history(model, head);
+      default:
+        return null;
+    }
   }
 
   private HttpReply routeKServe(HttpCall call, List<String> s, HttpMethod method) {

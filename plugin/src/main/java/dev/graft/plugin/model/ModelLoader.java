@@ -4,6 +4,8 @@ import dev.graft.onnx.GraftException;
 import dev.graft.onnx.rws.ModelWeights;
 import dev.graft.plugin.config.GraftConfig;
 import dev.graft.plugin.config.ModelSettings;
+import dev.graft.plugin.head.HeadLoader;
+import dev.graft.plugin.head.ModelHead;
 import dev.graft.plugin.ofq.OfqModel;
 import dev.graft.plugin.patch.ModelAdapters;
 import dev.graft.plugin.runtime.ModelFile;
@@ -22,8 +24,9 @@ import java.util.stream.Stream;
 
 /**
  * Loads a model folder ({@code serving.properties}, an {@code .onnx} file, or a TorchScript {@code
- * .pt} file for {@code engine=PyTorch}, optional {@code synset.txt}) or a bare {@code .onnx} or
- * {@code .pt} file. Stateless apart from the PyTorch engine gate it is given.
+ * .pt} file for {@code engine=PyTorch}, optional {@code synset.txt}, optional head declared by
+ * {@code graft.head.*}) or a bare {@code .onnx} or {@code .pt} file. Stateless apart from the
+ * PyTorch engine gate it is given.
  */
 public final class ModelLoader {
   public static final String SYNSET = "synset.txt";
@@ -71,9 +74,32 @@ public final class ModelLoader {
     } else {
       throw GraftException.notFound("model url %s: no such file or folder", url);
     }
-    return settings.isPyTorch()
-        ? loadTorchScript(name, url, settings, file, labels)
-        : loadOnnx(name, url, settings, file, labels, ofqRuntime(path));
+    ServedModel model =
+        settings.isPyTorch()
+            ? loadTorchScript(name, url, settings, file, labels)
+            : loadOnnx(name, url, settings, file, labels, ofqRuntime(path));
+    return withHead(model, path);
+  }
+
+  /** The model with the head its folder declares (see {@link HeadLoader}), if any. */
+  private static ServedModel withHead(ServedModel m, Path path) {
+    try {
+      Optional<ModelHead> head = HeadLoader.load(m.name(), path, m.runtime().outputs());
+      return head.isEmpty()
+          ? m
+          : new ServedModel(
+              m.name(),
+              m.url(),
+              m.settings(),
+              m.runtime(),
+              m.adapters(),
+              m.labels(),
+              head,
+              m.ofq());
+    } catch (RuntimeException e) {
+      m.close();
+      throw e;
+    }
   }
 
   private static ServedModel loadOnnx(
@@ -92,7 +118,7 @@ public final class ModelLoader {
     OrtModelRuntime runtime = OrtModelRuntime.open(name, file, settings);
     try {
       ModelAdapters adapters = new ModelAdapters(name, ModelWeights.of(file.model()), runtime);
-      return new ServedModel(name, url, settings, runtime, adapters, labels, ofq);
+      return new ServedModel(name, url, settings, runtime, adapters, labels, Optional.empty(), ofq);
     } catch (RuntimeException e) {
       runtime.close();
       throw e;
@@ -106,7 +132,8 @@ public final class ModelLoader {
     ModelRuntime runtime = pyTorch.open(name, pt, settings.io(), base);
     try {
       ModelAdapters adapters = new ModelAdapters(name, base, runtime);
-      return new ServedModel(name, url, settings, runtime, adapters, labels, Optional.empty());
+      return new ServedModel(
+          name, url, settings, runtime, adapters, labels, Optional.empty(), Optional.empty());
     } catch (RuntimeException e) {
       runtime.close();
       throw e;
