@@ -38,6 +38,7 @@ final class Views {
     v.put("adapters", snapshot.adapters().stream().map(Views::adapter).toList());
     v.put("heads", m.head().map(h -> List.of(h.name())).orElse(List.of()));
     v.put("layers", m.adapters().base().layers().stream().map(Views::layer).toList());
+    m.ofq().ifPresent(o -> v.put("ofq", o.view()));
     if (m.runtime() instanceof OrtModelRuntime ort) {
       SessionSettings session = ort.sessionSettings();
       v.put("optLevel", session.requestedLevel());

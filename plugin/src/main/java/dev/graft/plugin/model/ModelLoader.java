@@ -6,6 +6,7 @@ import dev.graft.plugin.config.GraftConfig;
 import dev.graft.plugin.config.ModelSettings;
 import dev.graft.plugin.head.HeadLoader;
 import dev.graft.plugin.head.ModelHead;
+import dev.graft.plugin.ofq.OfqModel;
 import dev.graft.plugin.patch.ModelAdapters;
 import dev.graft.plugin.runtime.ModelFile;
 import dev.graft.plugin.runtime.ModelRuntime;
@@ -76,7 +77,7 @@ public final class ModelLoader {
     ServedModel model =
         settings.isPyTorch()
             ? loadTorchScript(name, url, settings, file, labels)
-            : loadOnnx(name, url, settings, file, labels);
+            : loadOnnx(name, url, settings, file, labels, ofqRuntime(path));
     return withHead(model, path);
   }
 
@@ -87,7 +88,14 @@ public final class ModelLoader {
       return head.isEmpty()
           ? m
           : new ServedModel(
-              m.name(), m.url(), m.settings(), m.runtime(), m.adapters(), m.labels(), head);
+              m.name(),
+              m.url(),
+              m.settings(),
+              m.runtime(),
+              m.adapters(),
+              m.labels(),
+              head,
+              m.ofq());
     } catch (RuntimeException e) {
       m.close();
       throw e;
@@ -95,12 +103,22 @@ public final class ModelLoader {
   }
 
   private static ServedModel loadOnnx(
-      String name, String url, ModelSettings settings, Path onnx, List<String> labels) {
+      String name,
+      String url,
+      ModelSettings settings,
+      Path onnx,
+      List<String> labels,
+      String ofqRuntime) {
     ModelFile file = ModelFile.read(onnx);
+    Optional<OfqModel> ofq = OfqModel.of(file, ofqRuntime);
+    if (ofq.isPresent()) {
+      file = ofq.get().served();
+      settings = ofq.get().settings(settings);
+    }
     OrtModelRuntime runtime = OrtModelRuntime.open(name, file, settings);
     try {
       ModelAdapters adapters = new ModelAdapters(name, ModelWeights.of(file.model()), runtime);
-      return new ServedModel(name, url, settings, runtime, adapters, labels, Optional.empty());
+      return new ServedModel(name, url, settings, runtime, adapters, labels, Optional.empty(), ofq);
     } catch (RuntimeException e) {
       runtime.close();
       throw e;
@@ -114,11 +132,21 @@ public final class ModelLoader {
     ModelRuntime runtime = pyTorch.open(name, pt, settings.io(), base);
     try {
       ModelAdapters adapters = new ModelAdapters(name, base, runtime);
-      return new ServedModel(name, url, settings, runtime, adapters, labels, Optional.empty());
+      return new ServedModel(
+          name, url, settings, runtime, adapters, labels, Optional.empty(), Optional.empty());
     } catch (RuntimeException e) {
       runtime.close();
       throw e;
     }
+  }
+
+  /** {@code option.ofq.runtime} of a model folder's {@code serving.properties}, or null. */
+  private static String ofqRuntime(Path path) {
+    Path props = path.resolve(ModelSettings.FILE_NAME);
+    if (!Files.isDirectory(path) || !Files.isRegularFile(props)) {
+      return null;
+    }
+    return GraftConfig.readProperties(props).get(OfqModel.RUNTIME_KEY);
   }
 
   /** The model name DJL derives from a url: the folder's or the file's name without extension. */

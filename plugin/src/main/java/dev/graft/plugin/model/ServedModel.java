@@ -4,6 +4,7 @@ import dev.graft.onnx.FloatTensor;
 import dev.graft.plugin.config.ModelSettings;
 import dev.graft.plugin.head.HeadInference;
 import dev.graft.plugin.head.ModelHead;
+import dev.graft.plugin.ofq.OfqModel;
 import dev.graft.plugin.patch.ModelAdapters;
 import dev.graft.plugin.runtime.InferenceResult;
 import dev.graft.plugin.runtime.ModelRuntime;
@@ -30,6 +31,7 @@ import java.util.Set;
  * @param adapters its RWS adapters, which hold the base weights
  * @param labels class names of {@code synset.txt}, empty when the folder has none
  * @param head the classifier head Graft applies to the runtime's features, if the model has one
+ * @param ofq how a model packed by {@code graft ofq pack} runs its 2-bit weights; empty otherwise
  */
 public record ServedModel(
     String name,
@@ -38,7 +40,8 @@ public record ServedModel(
     ModelRuntime runtime,
     ModelAdapters adapters,
     List<String> labels,
-    Optional<ModelHead> head)
+    Optional<ModelHead> head,
+    Optional<OfqModel> ofq)
     implements AutoCloseable {
 
   /** The DJL status of a registered model: it is only registered once it can serve. */
