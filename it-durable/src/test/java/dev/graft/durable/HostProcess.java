@@ -77,6 +77,8 @@ final class HostProcess implements AutoCloseable {
       Files.copy(Repo.pluginJar(), plugins.resolve("graft-plugin.jar"));
       Map<String, String> all = new LinkedHashMap<>();
       all.put("inference_address", "http://127.0.0.1:0");
+      // gRPC on a free port too: the default 8082 would collide between replicas and test runs
+      all.put("grpc_address", "127.0.0.1:0");
       all.put("model_store", store.toString());
       all.put("load_models", "ALL");
       all.put("plugin_folder", plugins.toString());
