@@ -3,6 +3,7 @@ package dev.graft.onnx;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.ExtensionRegistryLite;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.graft.onnx.internal.Digests;
 import dev.graft.onnx.internal.LayerFinder;
 import dev.graft.onnx.internal.TensorData;
@@ -31,9 +32,9 @@ import java.util.Optional;
 /**
  * An ONNX model: the parsed {@link ModelProto} plus the folder its external data lives in.
  *
- * <p>Instances are immutable and thread safe. Loading memory-maps the file and parses it with aliasing, so
- * initializer bytes stay in the page cache instead of the heap: a model costs little more heap than the tensors a
- * caller decodes from it. Weights may live in {@code raw_data}, in the typed fields ({@code float_data}...), in
+ * <p>Instances are immutable and thread safe. Loading reads the file into one heap array and parses it with
+ * aliasing, so every {@code raw_data} is a view of that array rather than a copy: a model costs its file size in
+ * heap, plus the tensors a caller decodes from it. Weights may live in {@code raw_data}, in the typed fields ({@code float_data}...), in
  * external data files next to the model, or in {@code Constant} nodes; {@link #floatTensor} reads all of them.
  */
 public final class OnnxModel {
@@ -66,7 +67,11 @@ public final class OnnxModel {
         throw GraftException.invalid(
             "%s: %d bytes is over the 2 GiB protobuf limit; store weights as external data", file, size);
       }
-      mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, size);
+      mapped = ByteBuffer.allocate((int) size);
+      while (mapped.hasRemaining() && ch.read(mapped) >= 0) {
+        // read the whole file: the parsed model aliases this one array
+      }
+      mapped.flip();
     } catch (NoSuchFileException e) {
       throw GraftException.notFound("%s: no such file", file);
     } catch (IOException e) {
@@ -81,7 +86,17 @@ public final class OnnxModel {
   public static OnnxModel parse(ByteBuffer bytes, Path baseDir, String source) {
     ModelProto proto;
     try {
-      CodedInputStream in = CodedInputStream.newInstance(bytes);
+      // protobuf-java 4.x copies direct (mapped) buffers before parsing, and only aliases a heap array it
+      // is told is immutable: wrap, then parse with aliasing so raw_data fields are views of one array.
+      byte[] array;
+      if (bytes.hasArray() && bytes.arrayOffset() == 0 && bytes.position() == 0
+          && bytes.remaining() == bytes.array().length) {
+        array = bytes.array();
+      } else {
+        array = new byte[bytes.remaining()];
+        bytes.duplicate().get(array);
+      }
+      CodedInputStream in = UnsafeByteOperations.unsafeWrap(array).newCodedInput();
       in.enableAliasing(true);
       proto = ModelProto.parseFrom(in, ExtensionRegistryLite.getEmptyRegistry());
     } catch (IOException e) {

@@ -1,0 +1,73 @@
+package dev.graft.cli;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import dev.graft.onnx.OnnxModel;
+import dev.graft.onnx.WeightLayer;
+import dev.graft.onnx.proto.TensorProto;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code graft inspect MODEL.onnx}: the weight layers in topological order. */
+@Command(name = "inspect", description = "List a model's weight layers (Conv, Gemm, MatMul) in order.")
+final class InspectCommand implements Runnable {
+  @Parameters(paramLabel = "MODEL.onnx")
+  Path model;
+
+  @Option(names = "--json", description = "Print JSON instead of a table.")
+  boolean json;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    OnnxModel m = OnnxModel.load(model);
+    List<WeightLayer> layers = m.layers();
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      JsonObject root = new JsonObject();
+      root.addProperty("model", model.toString());
+      root.addProperty("irVersion", m.proto().getIrVersion());
+      root.addProperty("producer", m.proto().getProducerName());
+      JsonArray arr = new JsonArray();
+      int i = 0;
+      for (WeightLayer l : layers) {
+        JsonObject o = new JsonObject();
+        o.addProperty("index", i++);
+        o.addProperty("name", l.name());
+        o.addProperty("opType", l.opType());
+        o.addProperty("node", l.nodeName());
+        o.addProperty("weight", l.weight());
+        o.add("weightShape", Json.longs(m.dims(l.weight())));
+        if (l.bias() != null) {
+          o.addProperty("bias", l.bias());
+          o.add("biasShape", Json.longs(m.dims(l.bias())));
+        }
+        arr.add(o);
+      }
+      root.add("layers", arr);
+      out.println(new GsonBuilder().setPrettyPrinting().create().toJson(root));
+      return;
+    }
+    long params = 0;
+    for (TensorProto t : m.tensors().values()) {
+      params += t.getDimsList().stream().reduce(1L, (a, b) -> a * b);
+    }
+    out.printf("%s: IR %d, %s %s, %d weight layers, %,d constant values%n", model,
+        m.proto().getIrVersion(), m.proto().getProducerName(), m.proto().getProducerVersion(),
+        layers.size(), params);
+    out.printf("%-4s %-24s %-14s %-28s %-18s %s%n", "#", "layer", "op", "weight", "shape", "bias");
+    int i = 0;
+    for (WeightLayer l : layers) {
+      out.printf("%-4d %-24s %-14s %-28s %-18s %s%n", i++, l.name(), l.opType(), l.weight(),
+          Arrays.toString(m.dims(l.weight())), l.bias() == null ? "-" : l.bias());
+    }
+  }
+}
