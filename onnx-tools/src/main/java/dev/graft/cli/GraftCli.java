@@ -15,7 +15,13 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = GraftCli.VersionProvider.class,
     description = "Graft: patch what loaded models know (RWS adapters, 2-bit OFQ ViTs, WA heads).",
-    subcommands = {InspectCommand.class, RwsCommand.class, EvalCommand.class, WaCommand.class})
+    subcommands = {
+      InspectCommand.class,
+      RwsCommand.class,
+      EvalCommand.class,
+      WaCommand.class,
+      SplitCommand.class
+    })
 public final class GraftCli implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
