@@ -78,8 +78,8 @@ final class SplitCommand implements Runnable {
     root.add("passThrough", strings(split.passThrough()));
     root.add(
         "sharedTensors",
-        strings(split.stemTensors().stream().filter(split.bodyTensors()::contains).sorted()
-            .toList()));
+        strings(
+            split.stemTensors().stream().filter(split.bodyTensors()::contains).sorted().toList()));
     root.addProperty("duplicatedNodes", split.duplicatedNodes());
     PrintWriter out = spec.commandLine().getOut();
     out.println(new GsonBuilder().setPrettyPrinting().create().toJson(root));

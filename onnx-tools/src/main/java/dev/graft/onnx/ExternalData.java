@@ -20,8 +20,8 @@ import java.util.Map;
 /**
  * Moves initializers between a model file and ONNX external data files.
  *
- * <p>External data lets the big weights of a model live in a file that is memory-mapped instead
- * of parsed: ONNX Runtime can then be handed the mapped bytes ({@code
+ * <p>External data lets the big weights of a model live in a file that is memory-mapped instead of
+ * parsed: ONNX Runtime can then be handed the mapped bytes ({@code
  * SessionOptions.addExternalInitializers}) and every session of the model shares one copy through
  * the page cache. Stateless and thread safe.
  */
@@ -55,7 +55,9 @@ public final class ExternalData {
     }
   }
 
-  /** A copy of the model whose external tensors hold their bytes inline; the model itself if none. */
+  /**
+   * A copy of the model whose external tensors hold their bytes inline; the model itself if none.
+   */
   public static OnnxModel inline(OnnxModel model) {
     GraphProto graph = model.proto().getGraph();
     if (graph.getInitializerList().stream().noneMatch(ExternalData::isExternal)) {
@@ -109,7 +111,8 @@ public final class ExternalData {
             ch.write(bytes);
           }
           placed.put(t.getName(), new Location(offset, length));
-          graph.setInitializer(i, externalProto(t, dataFile.getFileName().toString(), offset, length));
+          graph.setInitializer(
+              i, externalProto(t, dataFile.getFileName().toString(), offset, length));
           offset += length;
         }
         ch.force(true);

@@ -53,9 +53,7 @@ class SplitCommandTest {
 
   @Test
   void afterAndCutTogetherAreAUsageError() {
-    Cli r =
-        Cli.run(
-            "split", Fixtures.vgg("clean"), "--after", "convs.0", "--cut", "x", "-o", tmp);
+    Cli r = Cli.run("split", Fixtures.vgg("clean"), "--after", "convs.0", "--cut", "x", "-o", tmp);
 
     assertThat(r.exit()).isEqualTo(2);
     assertThat(r.err()).contains("mutually exclusive");

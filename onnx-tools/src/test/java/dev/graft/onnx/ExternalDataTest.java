@@ -26,15 +26,19 @@ class ExternalDataTest {
         .as("conv weights of 16x16x3x3 floats and more; biases stay inline")
         .containsKeys("convs.1.weight", "convs.7.weight")
         .doesNotContainKeys("convs.0.bias", "fc.bias");
-    ext.tensors().values()
+    ext.tensors()
+        .values()
         .forEach(l -> assertThat(l.offset() % ExternalData.ALIGNMENT).as("offset").isZero());
     for (String name : vgg.initializerNames()) {
       assertThat(ext.model().floatTensor(name).data())
           .as("%s reads the same through the data file", name)
           .containsExactly(vgg.floatTensor(name).data());
     }
-    assertThat(OnnxModel.load(ext.modelFile()).tensor("convs.1.weight").orElseThrow()
-            .getDataLocation())
+    assertThat(
+            OnnxModel.load(ext.modelFile())
+                .tensor("convs.1.weight")
+                .orElseThrow()
+                .getDataLocation())
         .isEqualTo(TensorProto.DataLocation.EXTERNAL);
   }
 
@@ -58,8 +62,7 @@ class ExternalDataTest {
 
     OnnxModel inlined = ExternalData.inline(OnnxModel.load(ext.modelFile()));
 
-    assertThat(inlined.proto().getGraph().getInitializerList())
-        .noneMatch(ExternalData::isExternal);
+    assertThat(inlined.proto().getGraph().getInitializerList()).noneMatch(ExternalData::isExternal);
     assertThat(inlined.weightsDigest()).isEqualTo(vgg.weightsDigest());
     assertThat(ExternalData.inline(vgg)).as("nothing to inline: same instance").isSameAs(vgg);
   }
@@ -70,7 +73,8 @@ class ExternalDataTest {
             model instanceof OnnxModel m
                 ? env.createSession(m.toByteArray())
                 : env.createSession((String) model);
-        OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), new long[] {2, 1, 28, 28});
+        OnnxTensor t =
+            OnnxTensor.createTensor(env, FloatBuffer.wrap(x), new long[] {2, 1, 28, 28});
         OrtSession.Result r = s.run(Map.of("input", t))) {
       FloatBuffer b = ((OnnxTensor) r.get(0)).getFloatBuffer();
       float[] out = new float[b.remaining()];

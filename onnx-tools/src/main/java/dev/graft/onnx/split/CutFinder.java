@@ -18,17 +18,35 @@ import java.util.Set;
  * constant nodes such as a {@code Transpose} of the weight), and the elementwise epilogue of the
  * last such node (bias {@code Add}, activation), so that ONNX Runtime can still fuse it into the
  * layer. Past that point, each position of the topological order defines a cut: the computed
- * tensors produced at or before it and read after it. The cut chosen is the smallest such set,
- * the earliest one on ties (a small stem is cheap to rebuild). Graph inputs never count: the body
- * reads them itself. Stateless and thread safe.
+ * tensors produced at or before it and read after it. The cut chosen is the smallest such set, the
+ * earliest one on ties (a small stem is cheap to rebuild). Graph inputs never count: the body reads
+ * them itself. Stateless and thread safe.
  */
 public final class CutFinder {
   /** Ops that keep a tensor's shape and that ONNX Runtime commonly fuses into the layer before. */
   private static final Set<String> EPILOGUE =
       Set.of(
-          "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "PRelu", "Elu", "Selu", "Celu",
-          "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Softplus", "Softsign", "Gelu", "Clip",
-          "BatchNormalization", "Identity", "Dropout");
+          "Add",
+          "Sub",
+          "Mul",
+          "Div",
+          "Relu",
+          "LeakyRelu",
+          "PRelu",
+          "Elu",
+          "Selu",
+          "Celu",
+          "Sigmoid",
+          "HardSigmoid",
+          "HardSwish",
+          "Tanh",
+          "Softplus",
+          "Softsign",
+          "Gelu",
+          "Clip",
+          "BatchNormalization",
+          "Identity",
+          "Dropout");
 
   private CutFinder() {}
 

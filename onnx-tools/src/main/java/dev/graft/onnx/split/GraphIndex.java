@@ -26,21 +26,28 @@ import java.util.Set;
 final class GraphIndex {
   final GraphProto graph;
   final List<NodeProto> nodes;
+
   /** Tensor name to the position (in {@link #nodes}) of the node that produces it. */
   final Map<String, Integer> producer = new HashMap<>();
+
   /** Position to the names the node reads, explicit inputs and subgraph references. */
   final List<Set<String>> reads = new ArrayList<>();
+
   /** Tensor name to the positions of the nodes that read it. */
   final Map<String, List<Integer>> consumers = new HashMap<>();
+
   /** Initializer and sparse initializer names. */
   final Set<String> initializers = new HashSet<>();
+
   /** Graph inputs that are not initializers, in graph order. */
   final Set<String> inputs = new LinkedHashSet<>();
+
   /** Graph outputs, in graph order. */
   final Set<String> outputs = new LinkedHashSet<>();
+
   /**
-   * Tensors whose value does not depend on any graph input: initializers, and outputs of nodes
-   * that read only such tensors (Constant nodes included). Either side of a split can compute them
+   * Tensors whose value does not depend on any graph input: initializers, and outputs of nodes that
+   * read only such tensors (Constant nodes included). Either side of a split can compute them
    * itself, so they never need to cross a cut.
    */
   final Set<String> constants = new HashSet<>();

@@ -24,10 +24,10 @@ import java.util.Set;
  *
  * <p>The stem is every node needed to compute the cut tensors from the graph inputs; the body is
  * every node needed to compute the graph outputs from the cut tensors and the graph inputs. Each
- * part keeps exactly the initializers it reads (one read by both is copied into both), its
- * Constant nodes, the value_info of its inner tensors and the model's opsets and metadata. Cut
- * tensors become typed stem outputs and body inputs: their types come from the model's value_info
- * when it has them, else from ONNX Runtime's shape inference on the stem ({@link CutTypes}).
+ * part keeps exactly the initializers it reads (one read by both is copied into both), its Constant
+ * nodes, the value_info of its inner tensors and the model's opsets and metadata. Cut tensors
+ * become typed stem outputs and body inputs: their types come from the model's value_info when it
+ * has them, else from ONNX Runtime's shape inference on the stem ({@link CutTypes}).
  *
  * <p>Stateless and thread safe.
  */

@@ -25,8 +25,7 @@ class ModelSplitEquivalenceTest {
     "ofq/ofq-vit-fp32.onnx, /blocks.0/fc1/MatMul",
     "wa/wa-backbone.onnx, c2",
   })
-  void stemThenBodyEqualsTheWholeModelOnTheTestSet(String fixture, String layer)
-      throws Exception {
+  void stemThenBodyEqualsTheWholeModelOnTheTestSet(String fixture, String layer) throws Exception {
     OnnxModel model = OnnxModel.load(Fixtures.root().resolve(fixture));
     ModelSplit split = ModelSplitter.split(model, CutFinder.afterLayer(model, layer));
     Idx.Images images = Idx.readImages(Fixtures.testImages(""));
@@ -35,8 +34,7 @@ class ModelSplitEquivalenceTest {
     try (SplitRun run = new SplitRun(model, split)) {
       for (int from = 0; from < images.count(); from += BATCH) {
         int n = Math.min(BATCH, images.count() - from);
-        SplitRun.Outputs out =
-            run.run("input", images.batch(from, n), new long[] {n, 1, 28, 28});
+        SplitRun.Outputs out = run.run("input", images.batch(from, n), new long[] {n, 1, 28, 28});
         worst = Math.max(worst, out.maxAbsDiff());
       }
     }

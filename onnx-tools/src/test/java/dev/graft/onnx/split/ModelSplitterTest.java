@@ -30,8 +30,14 @@ class ModelSplitterTest {
     assertThat(initializers(split.stem()))
         .as("stem initializers")
         .containsExactly(
-            "convs.0.weight", "convs.0.bias", "convs.1.weight", "convs.1.bias",
-            "convs.2.weight", "convs.2.bias", "convs.3.weight", "convs.3.bias");
+            "convs.0.weight",
+            "convs.0.bias",
+            "convs.1.weight",
+            "convs.1.bias",
+            "convs.2.weight",
+            "convs.2.bias",
+            "convs.3.weight",
+            "convs.3.bias");
     assertThat(initializers(split.body()))
         .as("body initializers")
         .hasSize(10)
@@ -152,16 +158,16 @@ class ModelSplitterTest {
     ValueInfoProto declared = TinyGraph.floats("y", 2);
     GraphProto g =
         new TinyGraph()
-            .input(TinyGraph.floats("x", 2))
-            .output(TinyGraph.floats("out", 2))
-            .node("Relu", List.of("x"), "y")
-            .node("Neg", List.of("y"), "out")
-            .build()
-            .proto()
-            .getGraph()
-            .toBuilder()
-            .addValueInfo(declared)
-            .build();
+                .input(TinyGraph.floats("x", 2))
+                .output(TinyGraph.floats("out", 2))
+                .node("Relu", List.of("x"), "y")
+                .node("Neg", List.of("y"), "out")
+                .build()
+                .proto()
+                .getGraph()
+                .toBuilder()
+                .addValueInfo(declared)
+                .build();
     OnnxModel m =
         OnnxModel.of(
             new TinyGraph().build().proto().toBuilder().setGraph(g).build(), null, "declared");
@@ -207,7 +213,8 @@ class ModelSplitterTest {
         .hasMessageContaining("is a graph output");
     assertThatThrownBy(() -> ModelSplitter.split(VGG, new GraphCut(List.of("/Relu_9_output_0"))))
         .isInstanceOfSatisfying(
-            GraftException.class, e -> assertThat(e.code()).isEqualTo(GraftException.Code.NOT_FOUND));
+            GraftException.class,
+            e -> assertThat(e.code()).isEqualTo(GraftException.Code.NOT_FOUND));
     assertThatThrownBy(() -> CutFinder.afterLayer(VGG, "fc"))
         .as("nothing follows the classifier")
         .hasMessageContaining("no cut follows");

@@ -22,7 +22,8 @@ final class TinyGraph {
   /** A float32 graph input or output of shape {@code [N, dims...]} with a symbolic batch. */
   static ValueInfoProto floats(String name, long... dims) {
     TensorShapeProto.Builder shape =
-        TensorShapeProto.newBuilder().addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("N"));
+        TensorShapeProto.newBuilder()
+            .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("N"));
     for (long d : dims) {
       shape.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d));
     }
