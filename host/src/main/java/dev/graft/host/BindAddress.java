@@ -60,7 +60,8 @@ public record BindAddress(String host, int port) {
 
   /** The address to bind, without IPv6 brackets; resolves the host name. */
   public InetSocketAddress toSocketAddress() {
-    String bare = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    String bare =
+        host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
     return new InetSocketAddress(bare, port);
   }
 

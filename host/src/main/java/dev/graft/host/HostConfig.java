@@ -5,6 +5,7 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.Locale;
@@ -18,12 +19,13 @@ import java.util.TreeMap;
  * config.properties}, overridden in turn by environment variables {@code SERVING_<KEY>} (the key in
  * upper case, e.g. {@code SERVING_INFERENCE_ADDRESS} for {@code inference_address}).
  *
- * <p>Every key is kept, including keys the host does not know; a {@code SERVING_*} variable adds its
- * lower-cased key even when the file does not have it. The path keys {@code model_store} and {@code
- * plugin_folder} are resolved against the working directory given to {@link #load}, so {@link
- * #properties()} holds them as absolute paths.
+ * <p>Every key is kept, including keys the host does not know; a {@code SERVING_*} variable adds
+ * its lower-cased key even when the file does not have it. The path keys {@code model_store} and
+ * {@code plugin_folder} are resolved against the working directory given to {@link #load}, so
+ * {@link #properties()} holds them as absolute paths.
  *
- * <p>Immutable and thread-safe. There is no process-wide instance: whoever starts a host passes one.
+ * <p>Immutable and thread-safe. There is no process-wide instance: whoever starts a host passes
+ * one.
  */
 public final class HostConfig {
 
@@ -103,8 +105,10 @@ public final class HostConfig {
     Properties props = new Properties();
     try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       props.load(reader);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException("Cannot read config file " + file + ": no such file", e);
     } catch (IOException | IllegalArgumentException e) {
-      throw new ConfigException("Cannot read config file " + file + ": " + e.getMessage(), e);
+      throw new ConfigException("Cannot read config file " + file + ": " + e, e);
     }
     Map<String, String> values = new TreeMap<>();
     for (String key : props.stringPropertyNames()) {

@@ -6,6 +6,7 @@ import dev.graft.plugin.config.GraftConfig;
 import dev.graft.plugin.config.ModelStore;
 import dev.graft.plugin.http.HttpCall;
 import dev.graft.plugin.http.HttpErrors;
+import dev.graft.plugin.http.HttpReply;
 import dev.graft.plugin.http.ResponseWriter;
 import dev.graft.plugin.http.Router;
 import dev.graft.plugin.internal.WorkerPool;
@@ -55,19 +56,24 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
    * @throws GraftException when a start-up model cannot be loaded (DJL Serving then aborts)
    */
   public GraftRequestHandler(GraftConfig config) {
+    this(
+        config,
+        WorkerPool.create("graft-worker", config.executorThreads(), config.executorQueue()));
+  }
+
+  /** A handler running requests on {@code workers}, which it owns from now on (tests). */
+  GraftRequestHandler(GraftConfig config, ThreadPoolExecutor workers) {
     this.config = config;
     ModelStore store = ModelStore.of(config);
     this.router = new Router(registry, store, config.maxRequestSize());
-    this.workers =
-        WorkerPool.create("graft-worker", config.executorThreads(), config.executorQueue());
+    this.workers = workers;
     try {
       StartupModels.load(config, store, registry);
     } catch (RuntimeException e) {
       close();
       throw e;
     }
-    LOG.info(
-        "Graft serving " + registry.list().size() + " model(s) from " + config.modelStore());
+    LOG.info("Graft serving " + registry.list().size() + " model(s) from " + config.modelStore());
   }
 
   /** The models this handler serves (tests, embedding). */
@@ -98,7 +104,7 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
     }
     HttpCall call = HttpCall.copyOf(req, decoder);
     try {
-      workers.execute(() -> ResponseWriter.write(ctx, call, router.handle(call)));
+      workers.execute(() -> ResponseWriter.write(ctx, call, answer(call)));
     } catch (RejectedExecutionException e) {
       ResponseWriter.write(
           ctx,
@@ -107,9 +113,18 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
               call.path(),
               new GraftException(
                   GraftException.Code.UNAVAILABLE,
-                  "over capacity: " + config.executorQueue() + " requests are already waiting")));
+                  "over capacity: the request queue is full, retry later")));
     }
     return null;
+  }
+
+  /** The router's reply; even an {@link Error} (e.g. out of memory) still answers the client. */
+  private HttpReply answer(HttpCall call) {
+    try {
+      return router.handle(call);
+    } catch (Throwable t) { // the client must get a response whatever happened
+      return HttpErrors.reply(call.path(), t);
+    }
   }
 
   private GraftException tooLarge() {
@@ -144,6 +159,8 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
       workers.shutdownNow();
       Thread.currentThread().interrupt();
     }
+    int models = registry.list().size();
     registry.close();
+    LOG.info("Graft stopped; closed " + models + " model(s)");
   }
 }

@@ -110,9 +110,7 @@ public final class GraftConfig {
       props.load(reader);
     } catch (IOException | IllegalArgumentException e) {
       throw new GraftException(
-          GraftException.Code.INVALID_ARGUMENT,
-          "cannot read " + file + ": " + e.getMessage(),
-          e);
+          GraftException.Code.INVALID_ARGUMENT, "cannot read " + file + ": " + e.getMessage(), e);
     }
     Map<String, String> values = new TreeMap<>();
     for (String key : props.stringPropertyNames()) {
@@ -186,8 +184,8 @@ public final class GraftConfig {
     try {
       return Pattern.compile(regex);
     } catch (PatternSyntaxException e) {
-      throw GraftException.invalid("%s is not a valid regular expression: %s", MODEL_URL_PATTERN,
-          e.getDescription());
+      throw GraftException.invalid(
+          "%s is not a valid regular expression: %s", MODEL_URL_PATTERN, e.getDescription());
     }
   }
 

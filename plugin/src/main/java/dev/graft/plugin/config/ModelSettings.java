@@ -18,10 +18,10 @@ import java.util.TreeSet;
  * <p>Keys: {@code engine} ({@code OnnxRuntime}), {@code translator} ({@code image-classification}
  * or none), {@code graft.image.width/height/channels}, {@code graft.topk}, {@code
  * option.intraOpNumThreads}, {@code option.interOpNumThreads}, {@code option.optLevel} ({@code
- * NO_OPT}, {@code BASIC_OPT}, {@code EXTENDED_OPT} (default), {@code LAYOUT_OPT}, {@code
- * ALL_OPT}), {@code option.executionMode} ({@code SEQUENTIAL}, {@code PARALLEL}), batch keys
- * {@code batch_size} and {@code max_batch_delay} (reported, no batching is done). Any {@code
- * option.} key whose remainder contains a dot is an ONNX Runtime session config entry, e.g. {@code
+ * NO_OPT}, {@code BASIC_OPT}, {@code EXTENDED_OPT} (default), {@code LAYOUT_OPT}, {@code ALL_OPT}),
+ * {@code option.executionMode} ({@code SEQUENTIAL}, {@code PARALLEL}), batch keys {@code
+ * batch_size} and {@code max_batch_delay} (reported, no batching is done). Any {@code option.} key
+ * whose remainder contains a dot is an ONNX Runtime session config entry, e.g. {@code
  * option.session.intra_op.allow_spinning=1}; {@code session.intra_op.allow_spinning} defaults to
  * {@code 0} (spinning threads halve throughput on small machines).
  *
@@ -82,14 +82,15 @@ public record ModelSettings(
   /**
    * Validates raw {@code serving.properties} entries.
    *
-   * @throws GraftException {@code INVALID_ARGUMENT} naming {@code source} for a value that does
-   *     not parse, {@code FAILED_PRECONDITION} for an engine or translator Graft does not serve
+   * @throws GraftException {@code INVALID_ARGUMENT} naming {@code source} for a value that does not
+   *     parse, {@code FAILED_PRECONDITION} for an engine or translator Graft does not serve
    */
   public static ModelSettings parse(Map<String, String> raw, String source) {
     String engine = raw.getOrDefault("engine", ENGINE);
     if (!ENGINE.equalsIgnoreCase(engine)) {
       throw GraftException.precondition(
-          "%s: engine=%s is not served by Graft's ONNX runtime (engine=%s)", source, engine, ENGINE);
+          "%s: engine=%s is not served by Graft's ONNX runtime (engine=%s)",
+          source, engine, ENGINE);
     }
     Optional<String> translator =
         Optional.ofNullable(raw.get("translator")).filter(s -> !s.isEmpty());
@@ -100,8 +101,8 @@ public record ModelSettings(
     }
     int channels = integer(raw, "graft.image.channels", 1, 1, 4, source);
     if (channels != 1 && channels != 3) {
-      throw GraftException.invalid("%s: graft.image.channels must be 1 or 3, got %d", source,
-          channels);
+      throw GraftException.invalid(
+          "%s: graft.image.channels must be 1 or 3, got %d", source, channels);
     }
     ImageGeometry image =
         new ImageGeometry(

@@ -10,13 +10,13 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * Resolves the model and adapter references of management requests ({@code url=}, {@code src=})
- * to files, confined to the model store.
+ * Resolves the model and adapter references of management requests ({@code url=}, {@code src=}) to
+ * files, confined to the model store.
  *
  * <p>A reference is a path (relative paths resolve against the store) or a {@code file:} URI. It
  * must stay inside the store after normalisation ({@code ..} cannot escape) and after resolving
- * symbolic links (a link inside the store that points elsewhere is refused). Anything else, and
- * any other URL scheme, is refused unless the whole reference matches {@code model_url_pattern}.
+ * symbolic links (a link inside the store that points elsewhere is refused). Anything else, and any
+ * other URL scheme, is refused unless the whole reference matches {@code model_url_pattern}.
  * Immutable and thread safe.
  */
 public final class ModelStore {
@@ -44,8 +44,8 @@ public final class ModelStore {
   }
 
   /**
-   * Resolves a reference to a local path. The file need not exist (callers report 404 for a
-   * missing file), but a path whose existing part escapes the store is refused.
+   * Resolves a reference to a local path. The file need not exist (callers report 404 for a missing
+   * file), but a path whose existing part escapes the store is refused.
    *
    * @param what names the parameter in messages, e.g. {@code "src"}
    * @throws GraftException {@code INVALID_ARGUMENT} for an empty or malformed reference, a remote
@@ -63,8 +63,8 @@ public final class ModelStore {
     }
     if (!absolute.startsWith(root)) {
       throw GraftException.invalid(
-          "%s '%s' is outside the model store (set model_url_pattern to allow it)", what,
-          reference);
+          "%s '%s' is outside the model store (set model_url_pattern to allow it)",
+          what, reference);
     }
     requireRealPathInside(absolute, reference, what);
     return absolute;
@@ -76,7 +76,10 @@ public final class ModelStore {
         URI uri = new URI(reference);
         if (!"file".equalsIgnoreCase(uri.getScheme())) {
           throw GraftException.invalid(
-              "%s '%s': %s URLs are not fetched by Graft%s", what, reference, uri.getScheme(),
+              "%s '%s': %s URLs are not fetched by Graft%s",
+              what,
+              reference,
+              uri.getScheme(),
               allowed ? "" : " (and it does not match model_url_pattern)");
         }
         return Path.of(uri);
@@ -84,8 +87,8 @@ public final class ModelStore {
       return Path.of(reference);
     } catch (URISyntaxException | IllegalArgumentException e) {
       // InvalidPathException and Path.of(URI)'s refusals are IllegalArgumentExceptions
-      throw GraftException.invalid("%s '%s' is not a valid path or file URI: %s", what,
-          reference, e.getMessage());
+      throw GraftException.invalid(
+          "%s '%s' is not a valid path or file URI: %s", what, reference, e.getMessage());
     }
   }
 

@@ -102,8 +102,9 @@ public record HttpCall(
                 switch (text.trim().toLowerCase(Locale.ROOT)) {
                   case "true" -> true;
                   case "false" -> false;
-                  default -> throw GraftException.invalid(
-                      "%s must be true or false, got '%s'", name, text);
+                  default ->
+                      throw GraftException.invalid(
+                          "%s must be true or false, got '%s'", name, text);
                 });
   }
 

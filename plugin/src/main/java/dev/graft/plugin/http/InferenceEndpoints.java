@@ -32,7 +32,8 @@ final class InferenceEndpoints {
       throw GraftException.precondition(
           "model %s has no translator; send tensors to /v2/models/%s/infer", model, model);
     }
-    byte[] image = call.mediaType().startsWith("multipart/") ? Multipart.firstFile(call) : call.body();
+    byte[] image =
+        call.mediaType().startsWith("multipart/") ? Multipart.firstFile(call) : call.body();
     if (image.length == 0) {
       throw GraftException.invalid("the request has no image");
     }
@@ -41,7 +42,8 @@ final class InferenceEndpoints {
       throw GraftException.precondition(
           "model %s has %d inputs; image classification needs exactly one", model, inputs.size());
     }
-    FloatTensor x = new ImagePreprocessor(m.settings().image()).toTensor(image, inputs.get(0).name());
+    FloatTensor x =
+        new ImagePreprocessor(m.settings().image()).toTensor(image, inputs.get(0).name());
     String output = m.runtime().outputs().get(0).name();
     InferenceResult result = m.runtime().infer(Map.of(x.name(), x), Set.of(output));
     float[] logits = result.outputs().get(0).data();

@@ -7,7 +7,11 @@ import java.nio.charset.StandardCharsets;
 /** The JSON encoding of replies. Thread safe. */
 final class Json {
   static final Gson GSON =
-      new GsonBuilder().disableHtmlEscaping().serializeSpecialFloatingPointValues().create();
+      new GsonBuilder()
+          .disableHtmlEscaping()
+          .serializeNulls() // every documented field is present, null when it has no value
+          .serializeSpecialFloatingPointValues()
+          .create();
 
   private Json() {}
 

@@ -1,9 +1,9 @@
 package dev.graft.plugin.http;
 
+import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
 import com.google.gson.stream.JsonWriter;
-import com.google.gson.Strictness;
 import dev.graft.onnx.FloatTensor;
 import dev.graft.onnx.GraftException;
 import java.io.ByteArrayInputStream;
@@ -22,9 +22,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Reads KServe v2 JSON inference requests and writes responses, streaming (a request's {@code
- * data} goes straight into a float array, no JSON tree). Numbers are parsed from their text with
- * {@link Float#parseFloat}, so every float32 a client prints round-trips exactly. Stateless.
+ * Reads KServe v2 JSON inference requests and writes responses, streaming (a request's {@code data}
+ * goes straight into a float array, no JSON tree). Numbers are parsed from their text with {@link
+ * Float#parseFloat}, so every float32 a client prints round-trips exactly. Stateless.
  */
 final class KServeCodec {
   private KServeCodec() {}
@@ -37,7 +37,8 @@ final class KServeCodec {
       throw GraftException.invalid("the request body is empty; expected a KServe v2 JSON request");
     }
     try (JsonReader in =
-        new JsonReader(new InputStreamReader(new ByteArrayInputStream(body), StandardCharsets.UTF_8))) {
+        new JsonReader(
+            new InputStreamReader(new ByteArrayInputStream(body), StandardCharsets.UTF_8))) {
       in.setStrictness(Strictness.STRICT);
       String id = null;
       Map<String, FloatTensor> inputs = new LinkedHashMap<>();
@@ -73,7 +74,9 @@ final class KServeCodec {
       return new Request(id, inputs, outputs);
     } catch (IOException | IllegalStateException | NumberFormatException e) {
       throw new GraftException(
-          GraftException.Code.INVALID_ARGUMENT, "malformed KServe v2 request: " + e.getMessage(), e);
+          GraftException.Code.INVALID_ARGUMENT,
+          "malformed KServe v2 request: " + e.getMessage(),
+          e);
     }
   }
 

@@ -24,8 +24,8 @@ final class ModelEndpoints {
   HttpReply register(HttpCall call) {
     String url = call.requireParam("url");
     Path path = store.resolve(url, "url");
-    String name = call.param("model_name").filter(s -> !s.isBlank())
-        .orElse(ModelLoader.defaultName(path));
+    String name =
+        call.param("model_name").filter(s -> !s.isBlank()).orElse(ModelLoader.defaultName(path));
     registry.register(name, () -> loader.load(name, path, url));
     return HttpReply.ok(Views.status("Model \"" + name + "\" registered."));
   }

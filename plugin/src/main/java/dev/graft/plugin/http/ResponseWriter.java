@@ -21,7 +21,8 @@ public final class ResponseWriter {
 
   public static ChannelFuture write(ChannelHandlerContext ctx, HttpCall call, HttpReply reply) {
     FullHttpResponse response =
-        new DefaultFullHttpResponse(call.version(), reply.status(), Unpooled.wrappedBuffer(reply.body()));
+        new DefaultFullHttpResponse(
+            call.version(), reply.status(), Unpooled.wrappedBuffer(reply.body()));
     response.headers().set(HttpHeaderNames.CONTENT_TYPE, reply.contentType());
     HttpUtil.setContentLength(response, reply.body().length);
     response.headers().set(HttpCall.X_REQUEST_ID, call.requestId());

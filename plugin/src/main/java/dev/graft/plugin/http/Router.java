@@ -40,7 +40,8 @@ public final class Router {
       HttpReply reply = route(call);
       return reply != null
           ? reply
-          : HttpErrors.reply(call.path(), HttpResponseStatus.NOT_FOUND, "no such path: " + call.path());
+          : HttpErrors.reply(
+              call.path(), HttpResponseStatus.NOT_FOUND, "no such path: " + call.path());
     } catch (MethodNotAllowed e) {
       return HttpErrors.reply(
           call.path(),

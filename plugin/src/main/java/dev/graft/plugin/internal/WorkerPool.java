@@ -7,10 +7,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The bounded executor requests run on: a fixed number of daemon threads and a bounded queue.
- * When the queue is full {@code execute} throws {@link
- * java.util.concurrent.RejectedExecutionException}, which the handler answers with 503 instead of
- * letting work pile up.
+ * The bounded executor requests run on: a fixed number of daemon threads and a bounded queue. When
+ * the queue is full {@code execute} throws {@link java.util.concurrent.RejectedExecutionException},
+ * which the handler answers with 503 instead of letting work pile up.
  */
 public final class WorkerPool {
   private WorkerPool() {}

@@ -60,10 +60,11 @@ public final class ModelLoader {
     return file.endsWith(".onnx") ? file.substring(0, file.length() - ".onnx".length()) : file;
   }
 
-  /** {@code <folder>.onnx}, {@code <name>.onnx}, {@code model.onnx}, else the only {@code .onnx}. */
+  /**
+   * {@code <folder>.onnx}, {@code <name>.onnx}, {@code model.onnx}, else the only {@code .onnx}.
+   */
   static Path findOnnx(Path folder, String name) {
-    for (String candidate :
-        List.of(folder.getFileName() + ".onnx", name + ".onnx", "model.onnx")) {
+    for (String candidate : List.of(folder.getFileName() + ".onnx", name + ".onnx", "model.onnx")) {
       Path p = folder.resolve(candidate);
       if (Files.isRegularFile(p)) {
         return p;
@@ -86,8 +87,7 @@ public final class ModelLoader {
       return found.get(0);
     }
     if (found.isEmpty()) {
-      throw GraftException.precondition(
-          "model folder %s has no .onnx file", folder.getFileName());
+      throw GraftException.precondition("model folder %s has no .onnx file", folder.getFileName());
     }
     throw GraftException.invalid(
         "model folder %s has %d .onnx files; name the one to serve %s.onnx or model.onnx",
@@ -99,9 +99,13 @@ public final class ModelLoader {
       return List.of();
     }
     try {
-      return Files.readAllLines(synset, StandardCharsets.UTF_8).stream()
-          .map(String::strip)
-          .toList();
+      List<String> lines =
+          Files.readAllLines(synset, StandardCharsets.UTF_8).stream().map(String::strip).toList();
+      int end = lines.size();
+      while (end > 0 && lines.get(end - 1).isEmpty()) {
+        end--; // a trailing blank line is not a class
+      }
+      return lines.subList(0, end);
     } catch (IOException e) {
       throw new GraftException(
           GraftException.Code.INVALID_ARGUMENT,

@@ -13,9 +13,9 @@ import java.util.regex.Pattern;
 /**
  * The models this plugin serves, by name.
  *
- * <p>Registering reserves the name, loads the model without holding the lock (loading takes a
- * while and must not stall lookups), then publishes it; a failed load frees the name. Owns the
- * registered models: unregistering and {@link #close} close them. Thread safe.
+ * <p>Registering reserves the name, loads the model without holding the lock (loading takes a while
+ * and must not stall lookups), then publishes it; a failed load frees the name. Owns the registered
+ * models: unregistering and {@link #close} close them. Thread safe.
  */
 public final class ModelRegistry implements AutoCloseable {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,128}");
@@ -65,7 +65,9 @@ public final class ModelRegistry implements AutoCloseable {
     }
   }
 
-  /** @throws GraftException {@code NOT_FOUND} for an unknown name */
+  /**
+   * @throws GraftException {@code NOT_FOUND} for an unknown name
+   */
   public ServedModel get(String name) {
     synchronized (lock) {
       ServedModel m = models.get(name);

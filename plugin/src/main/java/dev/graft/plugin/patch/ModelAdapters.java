@@ -27,9 +27,9 @@ import java.util.stream.Collectors;
  * offline {@code graft rws apply}, so online and offline weights are bit-identical). With nothing
  * attached the runtime gets no overrides at all: exactly the base model.
  *
- * <p>Every change validates everything, has the runtime build and swap in the new weights, and
- * only then records the new adapter set; a refused change leaves both untouched. Changes of one
- * model are serialised by a lock that inference never takes. Reads are lock-free snapshots.
+ * <p>Every change validates everything, has the runtime build and swap in the new weights, and only
+ * then records the new adapter set; a refused change leaves both untouched. Changes of one model
+ * are serialised by a lock that inference never takes. Reads are lock-free snapshots.
  */
 public final class ModelAdapters {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,128}");
@@ -66,7 +66,9 @@ public final class ModelAdapters {
     return fingerprint;
   }
 
-  /** @throws GraftException {@code NOT_FOUND} for an unknown name */
+  /**
+   * @throws GraftException {@code NOT_FOUND} for an unknown name
+   */
   public Adapter get(String name) {
     Adapter a = adapters.get(name);
     if (a == null) {

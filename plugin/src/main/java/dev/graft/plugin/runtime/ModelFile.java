@@ -5,24 +5,24 @@ import dev.graft.onnx.OnnxModel;
 import dev.graft.onnx.proto.TensorProto;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
- * The bytes of a served {@code .onnx} file, read once into off-heap memory, and the model parsed
- * from them. Every session of the model (base and patched) is built from these same bytes, so a
- * later change of the file on disk cannot make a patched session disagree with the base.
+ * The bytes of a served {@code .onnx} file, read once, and the model parsed from them (its tensors
+ * alias the same array, so the weights are held once). Every session of the model (base and
+ * patched) is built from these same bytes, so a later change of the file on disk cannot make a
+ * patched session disagree with the base.
  *
- * <p>Models whose weights are stored as external data are the exception: their sessions are
- * built from the file path so ONNX Runtime finds the data files next to it.
+ * <p>Models whose weights are stored as external data are the exception: their sessions are built
+ * from the file path so ONNX Runtime finds the data files next to it.
  *
  * @param path the file
- * @param bytes the file's contents (a read-only direct buffer, position 0)
+ * @param bytes the file's contents; owned by this value, never modified
  * @param model the parsed model, aliasing {@code bytes}
  */
-public record ModelFile(Path path, ByteBuffer bytes, OnnxModel model) {
+public record ModelFile(Path path, byte[] bytes, OnnxModel model) {
 
   /**
    * Reads and parses a model file.
@@ -31,19 +31,15 @@ public record ModelFile(Path path, ByteBuffer bytes, OnnxModel model) {
    *     that is not an ONNX model, {@code TOO_LARGE} beyond 2 GiB
    */
   public static ModelFile read(Path path) {
-    ByteBuffer buffer;
-    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-      long size = ch.size();
+    byte[] bytes;
+    try {
+      long size = Files.size(path);
       if (size > Integer.MAX_VALUE - 8) {
         throw new GraftException(
             GraftException.Code.TOO_LARGE,
             path.getFileName() + ": " + size + " bytes is over the 2 GiB protobuf limit");
       }
-      buffer = ByteBuffer.allocateDirect((int) size);
-      while (buffer.hasRemaining() && ch.read(buffer) >= 0) {
-        // read it all
-      }
-      buffer.flip();
+      bytes = Files.readAllBytes(path);
     } catch (NoSuchFileException e) {
       throw GraftException.notFound("%s: no such file", path.getFileName());
     } catch (IOException e) {
@@ -52,10 +48,9 @@ public record ModelFile(Path path, ByteBuffer bytes, OnnxModel model) {
           path.getFileName() + ": cannot read (" + e.getMessage() + ")",
           e);
     }
-    ByteBuffer readOnly = buffer.asReadOnlyBuffer();
     OnnxModel model =
-        OnnxModel.parse(readOnly.duplicate(), path.toAbsolutePath().getParent(), path.toString());
-    return new ModelFile(path, readOnly, model);
+        OnnxModel.parse(ByteBuffer.wrap(bytes), path.toAbsolutePath().getParent(), path.toString());
+    return new ModelFile(path, bytes, model);
   }
 
   /** Whether some initializer lives in an external data file. */

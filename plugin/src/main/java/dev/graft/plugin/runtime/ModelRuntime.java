@@ -40,8 +40,8 @@ public interface ModelRuntime extends AutoCloseable {
   /**
    * Makes {@code weights} current. Returns once they are live. On failure nothing changes.
    *
-   * @throws dev.graft.onnx.GraftException {@code FAILED_PRECONDITION} for an override that does
-   *     not name a float32 initializer of the model's shape; {@code UNAVAILABLE} once closed
+   * @throws dev.graft.onnx.GraftException {@code FAILED_PRECONDITION} for an override that does not
+   *     name a float32 initializer of the model's shape; {@code UNAVAILABLE} once closed
    */
   void swapWeights(Weights weights);
 

@@ -29,15 +29,15 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * A model served by ONNX Runtime, whose weights are swapped by building a new session.
  *
- * <p>The current {@link WeightState} is held in an atomic reference. An inference acquires it,
- * runs and releases it; {@link #swapWeights} builds a complete new session off to the side (the
- * same model bytes, each replaced tensor passed with {@code SessionOptions.addInitializer}), then
- * swaps the reference and releases the old state, which closes when its last inference ends.
- * Inference never waits for a swap. Override names are validated here because ONNX Runtime
- * accepts unknown names silently.
+ * <p>The current {@link WeightState} is held in an atomic reference. An inference acquires it, runs
+ * and releases it; {@link #swapWeights} builds a complete new session off to the side (the same
+ * model bytes, each replaced tensor passed with {@code SessionOptions.addInitializer}), then swaps
+ * the reference and releases the old state, which closes when its last inference ends. Inference
+ * never waits for a swap. Override names are validated here because ONNX Runtime accepts unknown
+ * names silently.
  *
- * <p>Thread safe; swaps must be serialised by the caller. Owns every session and tensor it
- * creates; {@link #close} releases them (after in-flight inferences).
+ * <p>Thread safe; swaps must be serialised by the caller. Owns every session and tensor it creates;
+ * {@link #close} releases them (after in-flight inferences).
  */
 public final class OrtModelRuntime implements ModelRuntime {
   private final String name;
@@ -45,6 +45,7 @@ public final class OrtModelRuntime implements ModelRuntime {
   private final ModelFile file;
   private final SessionSettings settings;
   private final Map<String, TensorProto> initializers;
+  private final boolean externalData;
   private final List<TensorSpec> inputs;
   private final List<TensorSpec> outputs;
   private final AtomicReference<WeightState> current = new AtomicReference<>();
@@ -59,6 +60,7 @@ public final class OrtModelRuntime implements ModelRuntime {
       inits.put(t.getName(), t);
     }
     this.initializers = inits;
+    this.externalData = file.hasExternalData();
     WeightState base = build(Weights.base(), true);
     try {
       this.inputs = specs(base.session().getInputInfo());
@@ -163,7 +165,8 @@ public final class OrtModelRuntime implements ModelRuntime {
     try {
       for (TensorSpec spec : inputs) {
         FloatTensor t = feeds.get(spec.name());
-        tensors.put(spec.name(), OnnxTensor.createTensor(env, FloatBuffer.wrap(t.data()), t.dims()));
+        tensors.put(
+            spec.name(), OnnxTensor.createTensor(env, FloatBuffer.wrap(t.data()), t.dims()));
       }
       try (OrtSession.Result result = state.session().run(tensors, out)) {
         List<FloatTensor> values = new ArrayList<>(out.size());
@@ -184,7 +187,8 @@ public final class OrtModelRuntime implements ModelRuntime {
 
   private FloatTensor toFloatTensor(String output, OnnxValue value) throws OrtException {
     if (!(value instanceof OnnxTensor tensor)
-        || tensor.getInfo().onnxType != TensorInfo.OnnxTensorType.ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT) {
+        || tensor.getInfo().onnxType
+            != TensorInfo.OnnxTensorType.ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT) {
       throw GraftException.precondition(
           "%s: output %s is %s; Graft returns float32 outputs only", name, output, value.getInfo());
     }
@@ -245,9 +249,9 @@ public final class OrtModelRuntime implements ModelRuntime {
         options.addInitializer(t.name(), tensor);
       }
       OrtSession session =
-          file.hasExternalData()
+          externalData
               ? env.createSession(file.path().toString(), options)
-              : env.createSession(file.bytes().duplicate(), options);
+              : env.createSession(file.bytes(), options);
       return new WeightState(weights.label(), session, owned);
     } catch (OrtException | RuntimeException e) {
       owned.forEach(OnnxTensor::close);
@@ -256,16 +260,19 @@ public final class OrtModelRuntime implements ModelRuntime {
       }
       throw new GraftException(
           base ? GraftException.Code.INVALID_ARGUMENT : GraftException.Code.INTERNAL,
-          name + ": ONNX Runtime cannot build a session" + (base ? "" : " for " + weights.label())
-              + ": " + e.getMessage(),
+          name
+              + ": ONNX Runtime cannot build a session"
+              + (base ? "" : " for " + weights.label())
+              + ": "
+              + e.getMessage(),
           e);
     }
   }
 
   /** An ONNX Runtime tensor over a direct buffer it keeps, so the session can read it later. */
   private OnnxTensor directTensor(FloatTensor t) throws OrtException {
-    ByteBuffer bytes = ByteBuffer.allocateDirect(t.data().length * Float.BYTES)
-        .order(ByteOrder.nativeOrder());
+    ByteBuffer bytes =
+        ByteBuffer.allocateDirect(t.data().length * Float.BYTES).order(ByteOrder.nativeOrder());
     FloatBuffer floats = bytes.asFloatBuffer();
     floats.put(t.data()).flip();
     return OnnxTensor.createTensor(env, floats, t.dims());
@@ -284,7 +291,8 @@ public final class OrtModelRuntime implements ModelRuntime {
                 ? "%s: tensor %s is a Constant node output, not an initializer; it cannot be"
                     + " replaced on a live session"
                 : "%s has no initializer named %s",
-            name, t.name());
+            name,
+            t.name());
       }
       if (init.getDataType() != TensorProto.DataType.FLOAT_VALUE) {
         throw GraftException.precondition(

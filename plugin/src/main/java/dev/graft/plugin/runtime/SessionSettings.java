@@ -7,8 +7,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * How every session of one model is configured. All sessions of a model (base and patched) use
- * the same settings, so detaching every adapter gives bit for bit the base session's outputs.
+ * How every session of one model is configured. All sessions of a model (base and patched) use the
+ * same settings, so detaching every adapter gives bit for bit the base session's outputs.
  *
  * <p>At {@code LAYOUT_OPT} and {@code ALL_OPT}, ONNX Runtime's {@code NchwcTransformer} copies Conv
  * weights into a blocked layout before {@code addInitializer} overrides apply, so a patched Conv

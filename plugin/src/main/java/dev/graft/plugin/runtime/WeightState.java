@@ -9,15 +9,15 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * An immutable snapshot of a model's weights: the session built for them plus the override
- * tensors that session reads, with a reference count.
+ * An immutable snapshot of a model's weights: the session built for them plus the override tensors
+ * that session reads, with a reference count.
  *
  * <p>Ownership: the state owns {@link #session()} and the override tensors, and closes them
  * together when the count drops to zero (the tensors must outlive the session, which reads their
- * memory). The count starts at one, the reference of whoever publishes the state as current;
- * each inference {@link #tryAcquire}s and {@link #release}s one more. Retiring a state is
- * releasing the publisher's reference, so the native objects go away when the last in-flight
- * inference ends. Thread safe.
+ * memory). The count starts at one, the reference of whoever publishes the state as current; each
+ * inference {@link #tryAcquire}s and {@link #release}s one more. Retiring a state is releasing the
+ * publisher's reference, so the native objects go away when the last in-flight inference ends.
+ * Thread safe.
  */
 final class WeightState {
   private static final Logger LOG = Logger.getLogger(WeightState.class.getName());

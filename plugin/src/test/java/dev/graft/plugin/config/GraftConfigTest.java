@@ -41,7 +41,8 @@ class GraftConfigTest {
     assertThat(c.maxRequestSize()).isEqualTo(2000);
     assertThat(c.loadAllModels()).isTrue();
     assertThat(c.executorThreads()).isEqualTo(2);
-    assertThat(c.modelUrlPattern()).hasValueSatisfying(p -> assertThat(p.pattern()).isEqualTo("file:.*"));
+    assertThat(c.modelUrlPattern())
+        .hasValueSatisfying(p -> assertThat(p.pattern()).isEqualTo("file:.*"));
   }
 
   @Test

@@ -82,8 +82,7 @@ class ImagePreprocessorTest {
 
   @Test
   void topKIsSoftmaxSortedByProbability() {
-    List<Classification> top =
-        Classification.topK(new float[] {1f, 3f, 2f}, 2, i -> "c" + i);
+    List<Classification> top = Classification.topK(new float[] {1f, 3f, 2f}, 2, i -> "c" + i);
     double z = Math.exp(1) + Math.exp(3) + Math.exp(2);
     assertThat(top).extracting(Classification::className).containsExactly("c1", "c2");
     assertThat(top.get(0).probability()).isCloseTo(Math.exp(3) / z, within(1e-12));

@@ -66,7 +66,8 @@ class ModelAdaptersTest {
     assertThat(adapters.snapshot().weights()).isEqualTo("blur@0.5+noise@1.0");
     assertThat(runtime.weightsLabel()).isEqualTo("blur@0.5+noise@1.0");
     assertThat(logits(runtime))
-        .containsExactly(offlineLogits(List.of(term("gaussian_blur", 0.5), term("gaussian_noise", 1.0))));
+        .containsExactly(
+            offlineLogits(List.of(term("gaussian_blur", 0.5), term("gaussian_noise", 1.0))));
   }
 
   @Test
@@ -191,8 +192,7 @@ class ModelAdaptersTest {
   @Test
   void aFailedSwapLeavesTheAdapterSetUnchanged() {
     FailingRuntime failing = new FailingRuntime();
-    ModelAdapters onFailing =
-        new ModelAdapters("vgg", Fixtures.vggModel("clean"), failing);
+    ModelAdapters onFailing = new ModelAdapters("vgg", Fixtures.vggModel("clean"), failing);
 
     assertCode(
         () -> onFailing.register("noise", loaded("gaussian_noise"), 1.0, true, false),
@@ -254,7 +254,8 @@ class ModelAdaptersTest {
 
   private static float[] logits(ModelRuntime runtime) {
     FloatTensor x =
-        new FloatTensor("input", new long[] {4, 1, 28, 28}, Fixtures.testImages("gaussian_blur", 4));
+        new FloatTensor(
+            "input", new long[] {4, 1, 28, 28}, Fixtures.testImages("gaussian_blur", 4));
     return runtime.infer(Map.of("input", x), Set.of()).outputs().get(0).data();
   }
 

@@ -15,6 +15,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -78,10 +82,57 @@ class OrtModelRuntimeTest {
     runtime.swapWeights(new Weights("gaussian_noise@0.5", gaussianNoisePatch()));
     InferenceResult r = runtime.infer(Map.of("input", batch()), Set.of());
     assertThat(r.weights()).isEqualTo("gaussian_noise@0.5");
-    assertThat(r.outputs()).singleElement().satisfies(t -> {
-      assertThat(t.name()).isEqualTo("logits");
-      assertThat(t.dims()).containsExactly(3, 10);
-    });
+    assertThat(r.outputs())
+        .singleElement()
+        .satisfies(
+            t -> {
+              assertThat(t.name()).isEqualTo("logits");
+              assertThat(t.dims()).containsExactly(3, 10);
+            });
+  }
+
+  @Test
+  void concurrentInferencesDuringSwapsNeverFailAndMatchTheirLabel() throws Exception {
+    OrtModelRuntime runtime = open(Fixtures.vgg("clean"), ModelSettings.defaults());
+    Weights patched = new Weights("gaussian_noise@1.0", gaussianNoisePatch());
+    FloatTensor x = batch();
+    float[] baseOut = logits(runtime, x);
+    runtime.swapWeights(patched);
+    float[] patchedOut = logits(runtime, x);
+    Map<String, float[]> expected = Map.of("base", baseOut, patched.label(), patchedOut);
+
+    int threads = 3;
+    int perThread = 150;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    List<Future<List<InferenceResult>>> futures = new ArrayList<>();
+    CountDownLatch start = new CountDownLatch(1);
+    for (int t = 0; t < threads; t++) {
+      futures.add(
+          pool.submit(
+              () -> {
+                start.await();
+                List<InferenceResult> results = new ArrayList<>();
+                for (int i = 0; i < perThread; i++) {
+                  results.add(runtime.infer(Map.of("input", x), Set.of()));
+                }
+                return results;
+              }));
+    }
+    start.countDown();
+    for (int i = 0; i < 40; i++) {
+      runtime.swapWeights(i % 2 == 0 ? Weights.base() : patched);
+    }
+    int checked = 0;
+    for (Future<List<InferenceResult>> f : futures) {
+      for (InferenceResult r : f.get()) {
+        assertThat(r.outputs().get(0).data())
+            .as("an inference labelled %s ran entirely on those weights", r.weights())
+            .containsExactly(expected.get(r.weights()));
+        checked++;
+      }
+    }
+    pool.shutdown();
+    assertThat(checked).isEqualTo(threads * perThread);
   }
 
   @Test

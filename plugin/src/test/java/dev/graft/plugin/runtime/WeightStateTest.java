@@ -10,7 +10,6 @@ import dev.graft.onnx.FloatTensor;
 import dev.graft.plugin.config.ModelSettings;
 import dev.graft.plugin.testing.Fixtures;
 import java.nio.FloatBuffer;
-
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
@@ -24,7 +23,8 @@ class WeightStateTest {
   @BeforeEach
   void open() {
     runtime =
-        OrtModelRuntime.open("vgg", ModelFile.read(Fixtures.vgg("clean")), ModelSettings.defaults());
+        OrtModelRuntime.open(
+            "vgg", ModelFile.read(Fixtures.vgg("clean")), ModelSettings.defaults());
   }
 
   @AfterEach
@@ -47,6 +47,9 @@ class WeightStateTest {
               try {
                 acquired.countDown();
                 swapped.await();
+                if (state.isClosed()) {
+                  throw new AssertionError("the session was closed under an in-flight request");
+                }
                 // the old session must still work although it is no longer current
                 inFlightResult.set(run(state.session()));
               } catch (Throwable t) {
@@ -59,12 +62,16 @@ class WeightStateTest {
     acquired.await();
     WeightState old = held.get();
 
-    runtime.swapWeights(new Weights("gaussian_noise@1.0", OrtModelRuntimeTest.gaussianNoisePatch()));
+    try {
+      runtime.swapWeights(
+          new Weights("gaussian_noise@1.0", OrtModelRuntimeTest.gaussianNoisePatch()));
 
-    assertThat(runtime.currentState()).as("new requests get the new state").isNotSameAs(old);
-    assertThat(old.isClosed()).as("old state stays open while a request holds it").isFalse();
-    assertThat(old.references()).as("only the in-flight request holds it").isEqualTo(1);
-    swapped.countDown();
+      assertThat(runtime.currentState()).as("new requests get the new state").isNotSameAs(old);
+      assertThat(old.isClosed()).as("old state stays open while a request holds it").isFalse();
+      assertThat(old.references()).as("only the in-flight request holds it").isEqualTo(1);
+    } finally {
+      swapped.countDown(); // never leave the request thread waiting, even when an assertion fails
+    }
     request.join();
 
     assertThat(failure.get()).as("the in-flight request ran on the old session").isNull();
@@ -76,7 +83,8 @@ class WeightStateTest {
   @Test
   void retiredStateWithoutRequestsClosesAtTheSwap() {
     WeightState old = runtime.currentState();
-    runtime.swapWeights(new Weights("gaussian_noise@1.0", OrtModelRuntimeTest.gaussianNoisePatch()));
+    runtime.swapWeights(
+        new Weights("gaussian_noise@1.0", OrtModelRuntimeTest.gaussianNoisePatch()));
     assertThat(old.isClosed()).isTrue();
     assertThat(runtime.currentState().isClosed()).isFalse();
   }
@@ -100,12 +108,10 @@ class WeightStateTest {
 
   private static float[] run(OrtSession session) throws Exception {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
-    FloatTensor x =
-        new FloatTensor("input", new long[] {1, 1, 28, 28}, Fixtures.testImages("", 1));
+    FloatTensor x = new FloatTensor("input", new long[] {1, 1, 28, 28}, Fixtures.testImages("", 1));
     try (OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(x.data()), x.dims());
         OrtSession.Result r = session.run(Map.of("input", t))) {
       return ((float[][]) r.get(0).getValue())[0];
     }
   }
-
 }

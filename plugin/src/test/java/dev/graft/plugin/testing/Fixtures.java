@@ -50,9 +50,7 @@ public final class Fixtures {
     return repoRoot().resolve("model-store").resolve("mnist-vgg");
   }
 
-  /**
-   * A keep-4, 256-level signature for a corruption, extracted against the clean model (cached).
-   */
+  /** A keep-4, 256-level signature for a corruption, extracted against the clean model (cached). */
   public static RwsSignature signature(String corruption) {
     return SIGNATURES.computeIfAbsent(
         corruption,
@@ -79,7 +77,9 @@ public final class Fixtures {
   /** The first {@code n} test images of a set ({@code ""} for clean), as pixel/255 NCHW floats. */
   public static float[] testImages(String corruption, int n) {
     String file =
-        corruption.isEmpty() ? "test-images.idx3-ubyte.gz" : "test-images-" + corruption + ".idx3-ubyte.gz";
+        corruption.isEmpty()
+            ? "test-images.idx3-ubyte.gz"
+            : "test-images-" + corruption + ".idx3-ubyte.gz";
     try (InputStream raw = Files.newInputStream(rws("data").resolve(file));
         DataInputStream in = new DataInputStream(new GZIPInputStream(raw))) {
       in.readInt();
