@@ -16,6 +16,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * Moves initializers between a model file and ONNX external data files.
@@ -88,6 +89,15 @@ public final class ExternalData {
    * @throws GraftException {@code INTERNAL} when a file cannot be written
    */
   public static Externalized externalize(OnnxModel model, Path dir, String name, long minBytes) {
+    return externalize(model, dir, name, minBytes, t -> true);
+  }
+
+  /**
+   * Like {@link #externalize(OnnxModel, Path, String, long)}, for the initializers {@code eligible}
+   * accepts only (e.g. the data types a reader can map).
+   */
+  public static Externalized externalize(
+      OnnxModel model, Path dir, String name, long minBytes, Predicate<TensorProto> eligible) {
     Path modelFile = dir.resolve(name + ".onnx");
     Path dataFile = dir.resolve(name + ".data");
     GraphProto.Builder graph = model.proto().getGraph().toBuilder();
@@ -100,6 +110,9 @@ public final class ExternalData {
         long offset = 0;
         for (int i = 0; i < graph.getInitializerCount(); i++) {
           TensorProto t = graph.getInitializer(i);
+          if (!eligible.test(t)) {
+            continue;
+          }
           ByteBuffer bytes = payload(t, model);
           if (bytes == null || bytes.remaining() < minBytes) {
             continue;

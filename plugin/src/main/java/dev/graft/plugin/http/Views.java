@@ -5,7 +5,6 @@ import dev.graft.onnx.WeightLayer;
 import dev.graft.plugin.model.ServedModel;
 import dev.graft.plugin.patch.Adapter;
 import dev.graft.plugin.patch.ModelAdapters;
-import dev.graft.plugin.runtime.SessionSettings;
 import dev.graft.plugin.runtime.TensorSpec;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -28,7 +27,6 @@ final class Views {
   /** The element of {@code GET /models/{m}}. */
   static Map<String, Object> describe(ServedModel m) {
     ModelAdapters.Snapshot snapshot = m.adapters().snapshot();
-    SessionSettings session = m.runtime().sessionSettings();
     Map<String, Object> v = summary(m);
     v.put("engine", m.settings().engine());
     v.put("translator", m.settings().translator().orElse(null));
@@ -37,11 +35,7 @@ final class Views {
     v.put("weights", snapshot.weights());
     v.put("adapters", snapshot.adapters().stream().map(Views::adapter).toList());
     v.put("layers", m.file().model().layers().stream().map(Views::layer).toList());
-    v.put("optLevel", session.requestedLevel());
-    v.put("optimization", session.effectiveLevel());
-    if (!session.note().isEmpty()) {
-      v.put("optimizationNote", session.note());
-    }
+    v.putAll(m.runtime().describe());
     v.put("batchSize", m.settings().batchSize());
     v.put("maxBatchDelay", m.settings().maxBatchDelay());
     return v;

@@ -4,7 +4,10 @@ import dev.graft.onnx.GraftException;
 import dev.graft.plugin.config.ModelSettings;
 import dev.graft.plugin.patch.ModelAdapters;
 import dev.graft.plugin.runtime.ModelFile;
+import dev.graft.plugin.runtime.ModelRuntime;
 import dev.graft.plugin.runtime.OrtModelRuntime;
+import dev.graft.plugin.runtime.SplitOptions;
+import dev.graft.plugin.runtime.SplitOrtModelRuntime;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,10 +17,30 @@ import java.util.stream.Stream;
 
 /**
  * Loads a model folder ({@code serving.properties}, an {@code .onnx} file, optional {@code
- * synset.txt}) or a bare {@code .onnx} file. Stateless.
+ * synset.txt}) or a bare {@code .onnx} file. Immutable.
+ *
+ * <p>Models are served by {@link SplitOrtModelRuntime} (split when it pays, base weights
+ * memory-mapped from files under the weight cache), or by the plain {@link OrtModelRuntime} with
+ * {@code option.graft.split=off}.
  */
 public final class ModelLoader {
   public static final String SYNSET = "synset.txt";
+
+  /** The weight cache when none is configured: {@code graft-weights} in the temporary folder. */
+  public static final Path DEFAULT_WEIGHT_CACHE =
+      Path.of(System.getProperty("java.io.tmpdir"), "graft-weights");
+
+  private final Path weightCache;
+
+  /** A loader whose models map their weights from files under {@link #DEFAULT_WEIGHT_CACHE}. */
+  public ModelLoader() {
+    this(DEFAULT_WEIGHT_CACHE);
+  }
+
+  /** A loader whose models map their weights from files under {@code weightCache}. */
+  public ModelLoader(Path weightCache) {
+    this.weightCache = weightCache;
+  }
 
   /**
    * Loads and opens a model; the caller owns the result.
@@ -44,7 +67,10 @@ public final class ModelLoader {
       throw GraftException.notFound("model url %s: no such file or folder", url);
     }
     ModelFile file = ModelFile.read(onnx);
-    OrtModelRuntime runtime = OrtModelRuntime.open(name, file, settings);
+    ModelRuntime runtime =
+        SplitOptions.of(settings).mode() == SplitOptions.Mode.OFF
+            ? OrtModelRuntime.open(name, file, settings)
+            : SplitOrtModelRuntime.open(name, file, settings, weightCache);
     try {
       ModelAdapters adapters = new ModelAdapters(name, file.model(), runtime);
       return new ServedModel(name, url, settings, file, runtime, adapters, labels);

@@ -3,7 +3,7 @@ package dev.graft.plugin.model;
 import dev.graft.plugin.config.ModelSettings;
 import dev.graft.plugin.patch.ModelAdapters;
 import dev.graft.plugin.runtime.ModelFile;
-import dev.graft.plugin.runtime.OrtModelRuntime;
+import dev.graft.plugin.runtime.ModelRuntime;
 import java.util.List;
 
 /**
@@ -25,7 +25,7 @@ public record ServedModel(
     String url,
     ModelSettings settings,
     ModelFile file,
-    OrtModelRuntime runtime,
+    ModelRuntime runtime,
     ModelAdapters adapters,
     List<String> labels)
     implements AutoCloseable {

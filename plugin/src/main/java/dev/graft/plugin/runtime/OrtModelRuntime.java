@@ -1,26 +1,17 @@
 package dev.graft.plugin.runtime;
 
-import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import ai.onnxruntime.TensorInfo;
-import ai.onnxruntime.ValueInfo;
 import dev.graft.onnx.FloatTensor;
 import dev.graft.onnx.GraftException;
-import dev.graft.onnx.proto.TensorProto;
 import dev.graft.plugin.config.ModelSettings;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -44,10 +35,8 @@ public final class OrtModelRuntime implements ModelRuntime {
   private final OrtEnvironment env;
   private final ModelFile file;
   private final SessionSettings settings;
-  private final Map<String, TensorProto> initializers;
   private final boolean externalData;
-  private final List<TensorSpec> inputs;
-  private final List<TensorSpec> outputs;
+  private final ModelInterface contract;
   private final AtomicReference<WeightState> current = new AtomicReference<>();
 
   private OrtModelRuntime(String name, ModelFile file, ModelSettings modelSettings) {
@@ -55,16 +44,15 @@ public final class OrtModelRuntime implements ModelRuntime {
     this.env = OrtEnvironment.getEnvironment();
     this.file = file;
     this.settings = SessionSettings.of(modelSettings);
-    Map<String, TensorProto> inits = new LinkedHashMap<>();
-    for (TensorProto t : file.model().proto().getGraph().getInitializerList()) {
-      inits.put(t.getName(), t);
-    }
-    this.initializers = inits;
     this.externalData = file.hasExternalData();
     WeightState base = build(Weights.base(), true);
     try {
-      this.inputs = specs(base.session().getInputInfo());
-      this.outputs = specs(base.session().getOutputInfo());
+      this.contract =
+          new ModelInterface(
+              name,
+              file.model(),
+              ModelInterface.specs(base.session().getInputInfo()),
+              ModelInterface.specs(base.session().getOutputInfo()));
     } catch (OrtException | RuntimeException e) {
       base.release();
       throw new GraftException(
@@ -91,17 +79,33 @@ public final class OrtModelRuntime implements ModelRuntime {
 
   @Override
   public List<TensorSpec> inputs() {
-    return inputs;
+    return contract.inputs();
   }
 
   @Override
   public List<TensorSpec> outputs() {
-    return outputs;
+    return contract.outputs();
   }
 
   /** The optimisation actually used and why it differs from the requested one, for clients. */
   public SessionSettings sessionSettings() {
     return settings;
+  }
+
+  @Override
+  public Map<String, Object> describe() {
+    return describe(settings);
+  }
+
+  /** The optimisation fields of {@code GET /models/{m}} for any ONNX runtime. */
+  static Map<String, Object> describe(SessionSettings settings) {
+    Map<String, Object> v = new LinkedHashMap<>();
+    v.put("optLevel", settings.requestedLevel());
+    v.put("optimization", settings.effectiveLevel());
+    if (!settings.note().isEmpty()) {
+      v.put("optimizationNote", settings.note());
+    }
+    return v;
   }
 
   @Override
@@ -112,8 +116,8 @@ public final class OrtModelRuntime implements ModelRuntime {
 
   @Override
   public InferenceResult infer(Map<String, FloatTensor> feeds, Set<String> wanted) {
-    Set<String> outputNames = outputNames(wanted);
-    checkInputs(feeds);
+    Set<String> outputNames = contract.outputNames(wanted);
+    contract.checkInputs(feeds);
     WeightState state = acquire();
     try {
       return run(state, feeds, outputNames);
@@ -163,7 +167,7 @@ public final class OrtModelRuntime implements ModelRuntime {
   private InferenceResult run(WeightState state, Map<String, FloatTensor> feeds, Set<String> out) {
     Map<String, OnnxTensor> tensors = new HashMap<>();
     try {
-      for (TensorSpec spec : inputs) {
+      for (TensorSpec spec : contract.inputs()) {
         FloatTensor t = feeds.get(spec.name());
         tensors.put(
             spec.name(), OnnxTensor.createTensor(env, FloatBuffer.wrap(t.data()), t.dims()));
@@ -171,7 +175,7 @@ public final class OrtModelRuntime implements ModelRuntime {
       try (OrtSession.Result result = state.session().run(tensors, out)) {
         List<FloatTensor> values = new ArrayList<>(out.size());
         for (Map.Entry<String, OnnxValue> e : result) {
-          values.add(toFloatTensor(e.getKey(), e.getValue()));
+          values.add(contract.toFloatTensor(e.getKey(), e.getValue()));
         }
         return new InferenceResult(state.label(), values);
       }
@@ -185,66 +189,15 @@ public final class OrtModelRuntime implements ModelRuntime {
     }
   }
 
-  private FloatTensor toFloatTensor(String output, OnnxValue value) throws OrtException {
-    if (!(value instanceof OnnxTensor tensor)
-        || tensor.getInfo().onnxType
-            != TensorInfo.OnnxTensorType.ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT) {
-      throw GraftException.precondition(
-          "%s: output %s is %s; Graft returns float32 outputs only", name, output, value.getInfo());
-    }
-    FloatBuffer buffer = tensor.getFloatBuffer();
-    float[] data = new float[buffer.remaining()];
-    buffer.get(data);
-    return new FloatTensor(output, tensor.getInfo().getShape(), data);
-  }
-
-  private Set<String> outputNames(Set<String> wanted) {
-    Set<String> names = new LinkedHashSet<>();
-    for (TensorSpec spec : outputs) {
-      if (wanted.isEmpty() || wanted.contains(spec.name())) {
-        names.add(spec.name());
-      }
-    }
-    Set<String> unknown = new HashSet<>(wanted);
-    unknown.removeAll(names);
-    if (!unknown.isEmpty()) {
-      throw GraftException.invalid(
-          "%s has no output named %s (outputs: %s)", name, unknown, names(outputs));
-    }
-    return names;
-  }
-
-  private void checkInputs(Map<String, FloatTensor> feeds) {
-    Set<String> unknown = new HashSet<>(feeds.keySet());
-    for (TensorSpec spec : inputs) {
-      unknown.remove(spec.name());
-      FloatTensor t = feeds.get(spec.name());
-      if (t == null) {
-        throw GraftException.invalid("%s: input %s is missing", name, spec.name());
-      }
-      if (!spec.accepts(t.dims())) {
-        throw GraftException.invalid(
-            "%s: input %s has shape %s, the model takes %s",
-            name, spec.name(), t.shapeString(), Arrays.toString(spec.shape()));
-      }
-    }
-    if (!unknown.isEmpty()) {
-      throw GraftException.invalid(
-          "%s has no input named %s (inputs: %s)", name, unknown, names(inputs));
-    }
-  }
-
-  private static List<String> names(List<TensorSpec> specs) {
-    return specs.stream().map(TensorSpec::name).toList();
-  }
-
   /** Builds a session for {@code weights}; on failure nothing stays open. */
   private WeightState build(Weights weights, boolean base) {
-    validate(weights);
+    if (!base) {
+      contract.validate(weights); // the base has no overrides, and no contract yet
+    }
     List<OnnxTensor> owned = new ArrayList<>();
     try (OrtSession.SessionOptions options = settings.newOptions()) {
       for (FloatTensor t : weights.overrides()) {
-        OnnxTensor tensor = directTensor(t);
+        OnnxTensor tensor = ModelInterface.directTensor(env, t);
         owned.add(tensor);
         options.addInitializer(t.name(), tensor);
       }
@@ -269,75 +222,5 @@ public final class OrtModelRuntime implements ModelRuntime {
     }
   }
 
-  /** An ONNX Runtime tensor over a direct buffer it keeps, so the session can read it later. */
-  private OnnxTensor directTensor(FloatTensor t) throws OrtException {
-    ByteBuffer bytes =
-        ByteBuffer.allocateDirect(t.data().length * Float.BYTES).order(ByteOrder.nativeOrder());
-    FloatBuffer floats = bytes.asFloatBuffer();
-    floats.put(t.data()).flip();
-    return OnnxTensor.createTensor(env, floats, t.dims());
-  }
 
-  private void validate(Weights weights) {
-    Set<String> seen = new HashSet<>();
-    for (FloatTensor t : weights.overrides()) {
-      if (!seen.add(t.name())) {
-        throw GraftException.invalid("%s: tensor %s is replaced twice", name, t.name());
-      }
-      TensorProto init = initializers.get(t.name());
-      if (init == null) {
-        throw GraftException.precondition(
-            file.model().tensors().containsKey(t.name())
-                ? "%s: tensor %s is a Constant node output, not an initializer; it cannot be"
-                    + " replaced on a live session"
-                : "%s has no initializer named %s",
-            name,
-            t.name());
-      }
-      if (init.getDataType() != TensorProto.DataType.FLOAT_VALUE) {
-        throw GraftException.precondition(
-            "%s: initializer %s is not float32 (data type %d)", name, t.name(), init.getDataType());
-      }
-      long[] dims = init.getDimsList().stream().mapToLong(Long::longValue).toArray();
-      if (!Arrays.equals(dims, t.dims())) {
-        throw GraftException.precondition(
-            "%s: initializer %s has shape %s, the replacement has %s",
-            name, t.name(), Arrays.toString(dims), t.shapeString());
-      }
-    }
-  }
-
-  private static List<TensorSpec> specs(Map<String, NodeInfo> infos) {
-    List<TensorSpec> specs = new ArrayList<>();
-    for (NodeInfo info : infos.values()) {
-      ValueInfo v = info.getInfo();
-      if (v instanceof TensorInfo t) {
-        specs.add(new TensorSpec(info.getName(), datatype(t.onnxType), t.getShape()));
-      } else {
-        specs.add(new TensorSpec(info.getName(), "UNSUPPORTED", new long[0]));
-      }
-    }
-    return List.copyOf(specs);
-  }
-
-  /** KServe v2 data type names. */
-  private static String datatype(TensorInfo.OnnxTensorType type) {
-    return switch (type) {
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT -> "FP32";
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE -> "FP64";
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16 -> "FP16";
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16 -> "BF16";
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8 -> "INT8";
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT16 -> "INT16";
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32 -> "INT32";
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64 -> "INT64";
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8 -> "UINT8";
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT16 -> "UINT16";
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT32 -> "UINT32";
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT64 -> "UINT64";
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL -> "BOOL";
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING -> "BYTES";
-      default -> type.name();
-    };
-  }
 }
