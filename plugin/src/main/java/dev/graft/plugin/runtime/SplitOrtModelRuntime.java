@@ -64,6 +64,7 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
   private Set<String> covered = Set.of();
   private MappedWeights whole;
   private int bodies;
+  private double lastBodyBuildMs;
   private boolean closed;
 
   private SplitOrtModelRuntime(
@@ -359,11 +360,8 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
     SessionFactory.Built stem = factory.build(stemGraph, null, List.of());
     double stemMs = millisSince(t0);
     SharedBody newBody;
-    double bodyMs;
     try {
-      t0 = System.nanoTime();
       newBody = buildBody(split, stemGraph);
-      bodyMs = millisSince(t0);
     } catch (OrtException | RuntimeException e) {
       stem.closeQuietly();
       throw e;
@@ -371,7 +369,7 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
     body = newBody;
     covered = stemOnlyLayerTensors(split);
     try {
-      chooseLayout(options, split, stem, stemMs, bodyMs);
+      chooseLayout(options, split, stem, stemMs, lastBodyBuildMs);
     } catch (OrtException | RuntimeException e) {
       if (current.get() == null) {
         stem.closeQuietly(); // not handed to a state yet
@@ -561,7 +559,9 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
   private SharedBody buildBody(ModelSplit split, byte[] stemGraph) throws OrtException {
     MappedWeights mapped = files.map(split.body(), "body-" + bodies++, name + " body");
     try {
+      long t0 = System.nanoTime();
       SessionFactory.Built built = factory.build(mapped.graph(), mapped, List.of());
+      lastBodyBuildMs = millisSince(t0); // the session only, not writing the weight files
       return new SharedBody(split, stemGraph, built.session(), mapped);
     } catch (OrtException | RuntimeException e) {
       mapped.release();
