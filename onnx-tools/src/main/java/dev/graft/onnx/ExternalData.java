@@ -68,13 +68,7 @@ public final class ExternalData {
     for (int i = 0; i < b.getInitializerCount(); i++) {
       TensorProto t = b.getInitializer(i);
       if (isExternal(t)) {
-        ByteBuffer bytes = TensorData.rawBytes(t, model.baseDir(), model.source());
-        b.setInitializer(
-            i,
-            t.toBuilder()
-                .clearExternalData()
-                .clearDataLocation()
-                .setRawData(ByteString.copyFrom(bytes)));
+        b.setInitializer(i, inlined(t, model));
       }
     }
     return OnnxModel.of(
@@ -110,11 +104,12 @@ public final class ExternalData {
         long offset = 0;
         for (int i = 0; i < graph.getInitializerCount(); i++) {
           TensorProto t = graph.getInitializer(i);
-          if (!eligible.test(t)) {
-            continue;
-          }
-          ByteBuffer bytes = payload(t, model);
+          ByteBuffer bytes = eligible.test(t) ? payload(t, model) : null;
           if (bytes == null || bytes.remaining() < minBytes) {
+            if (isExternal(t)) {
+              // stays in the graph: bring its bytes along, the old data file is not next to it
+              graph.setInitializer(i, inlined(t, model));
+            }
             continue;
           }
           long length = bytes.remaining();
@@ -145,6 +140,15 @@ public final class ExternalData {
             modelFile.toString());
     written.save(modelFile);
     return new Externalized(written, modelFile, dataFile, placed);
+  }
+
+  private static TensorProto inlined(TensorProto t, OnnxModel model) {
+    ByteBuffer bytes = TensorData.rawBytes(t, model.baseDir(), model.source());
+    return t.toBuilder()
+        .clearExternalData()
+        .clearDataLocation()
+        .setRawData(ByteString.copyFrom(bytes))
+        .build();
   }
 
   /** Whether a tensor's bytes live in an external file. */

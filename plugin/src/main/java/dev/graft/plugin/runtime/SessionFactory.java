@@ -23,10 +23,17 @@ import java.util.Map;
 final class SessionFactory {
   private final OrtEnvironment env;
   private final SessionSettings settings;
+  private final Map<String, String> extraConfig;
 
   SessionFactory(OrtEnvironment env, SessionSettings settings) {
+    this(env, settings, Map.of());
+  }
+
+  /** A factory whose sessions also get {@code extraConfig} session config entries. */
+  SessionFactory(OrtEnvironment env, SessionSettings settings, Map<String, String> extraConfig) {
     this.env = env;
     this.settings = settings;
+    this.extraConfig = Map.copyOf(extraConfig);
   }
 
   /**
@@ -55,6 +62,9 @@ final class SessionFactory {
   Built build(byte[] graph, MappedWeights mapped, List<FloatTensor> overrides) throws OrtException {
     List<OnnxTensor> owned = new ArrayList<>();
     try (OrtSession.SessionOptions options = settings.newOptions()) {
+      for (Map.Entry<String, String> e : extraConfig.entrySet()) {
+        options.addConfigEntry(e.getKey(), e.getValue());
+      }
       Map<String, OnnxTensorLike> external = new LinkedHashMap<>();
       if (mapped != null) {
         external.putAll(mapped.tensors());

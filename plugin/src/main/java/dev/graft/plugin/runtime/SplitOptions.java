@@ -20,6 +20,11 @@ import java.util.Optional;
  *       signatures keep by default); a patch that reaches deeper moves the cut once.
  *   <li>{@code option.graft.split.ratio} (default 0.5): the largest stem-to-whole build time ratio
  *       at which {@code auto} splits.
+ *   <li>{@code option.graft.split.prepack} (default true): whether stem sessions pre-pack their
+ *       weights as whole sessions do. {@code false} makes each weight variant cost only its
+ *       replaced tensors (stems read the base weights from the shared mapping), but ONNX Runtime's
+ *       unpacked MatMul rounds differently: outputs then match the whole model within float
+ *       rounding (1e-5), not bit for bit.
  * </ul>
  *
  * @param mode auto, on or off
@@ -27,9 +32,15 @@ import java.util.Optional;
  * @param after the configured layer to cut after, if any
  * @param layers how many leading weight layers the default cut keeps in the stem
  * @param ratio the largest stem-to-whole build time ratio at which {@code auto} splits
+ * @param stemPrepack whether stem sessions pre-pack their weights (exact) or read them mapped
  */
 public record SplitOptions(
-    Mode mode, Optional<GraphCut> cut, Optional<String> after, int layers, double ratio) {
+    Mode mode,
+    Optional<GraphCut> cut,
+    Optional<String> after,
+    int layers,
+    double ratio,
+    boolean stemPrepack) {
 
   /** Whether to split. */
   public enum Mode {
@@ -65,12 +76,17 @@ public record SplitOptions(
     }
     int layers = (int) number(raw, PREFIX + ".layers", 4, 1, 1 << 16);
     double ratio = number(raw, PREFIX + ".ratio", 0.5, 0, 1);
-    return new SplitOptions(mode, cut, after, layers, ratio);
+    String prepack = raw.getOrDefault(PREFIX + ".prepack", "true").strip().toLowerCase(Locale.ROOT);
+    if (!prepack.equals("true") && !prepack.equals("false")) {
+      throw GraftException.invalid(
+          "option.%s.prepack must be true or false, got '%s'", PREFIX, prepack);
+    }
+    return new SplitOptions(mode, cut, after, layers, ratio, prepack.equals("true"));
   }
 
   /** The options when a model says nothing: auto, default cut. */
   public static SplitOptions defaults() {
-    return new SplitOptions(Mode.AUTO, Optional.empty(), Optional.empty(), 4, 0.5);
+    return new SplitOptions(Mode.AUTO, Optional.empty(), Optional.empty(), 4, 0.5, true);
   }
 
   private static double number(

@@ -4,7 +4,6 @@ import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import dev.graft.onnx.ExternalData;
 import dev.graft.onnx.FloatTensor;
 import dev.graft.onnx.GraftException;
 import dev.graft.onnx.OnnxModel;
@@ -48,12 +47,16 @@ import java.util.concurrent.locks.ReentrantLock;
  * releases them after in-flight inferences.
  */
 public final class SplitOrtModelRuntime implements ModelRuntime {
+  /** ONNX Runtime session config key that keeps kernels from copying constant weights. */
+  static final String NO_PREPACKING = "session.disable_prepacking";
+
   private final String name;
   private final OrtEnvironment env;
   private final OnnxModel model;
   private final SessionSettings settings;
   private final WeightFiles files;
   private final SessionFactory factory;
+  private final SessionFactory stemFactory;
   private final AtomicReference<SplitState> current = new AtomicReference<>();
   private final ReentrantLock lock = new ReentrantLock();
   private ModelInterface contract;
@@ -68,12 +71,23 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
   private boolean closed;
 
   private SplitOrtModelRuntime(
-      String name, ModelFile file, ModelSettings modelSettings, Path weightCache) {
+      String name,
+      ModelFile file,
+      ModelSettings modelSettings,
+      SplitOptions options,
+      Path weightCache) {
     this.name = name;
     this.env = OrtEnvironment.getEnvironment();
     this.model = file.model();
     this.settings = SessionSettings.of(modelSettings);
     this.factory = new SessionFactory(env, settings);
+    // Without pre-packing, a stem session reads its base weights straight from the shared mapping
+    // and holds no private copy of them, only its replaced tensors; but unpacked MatMul kernels
+    // round differently from the packed ones of a whole-model session, so it is opt-in.
+    this.stemFactory =
+        options.stemPrepack()
+            ? factory
+            : new SessionFactory(env, settings, Map.of(NO_PREPACKING, "1"));
     this.files = WeightFiles.create(weightCache, name, env);
   }
 
@@ -87,7 +101,8 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
   public static SplitOrtModelRuntime open(
       String name, ModelFile file, ModelSettings settings, Path weightCache) {
     SplitOptions options = SplitOptions.of(settings);
-    SplitOrtModelRuntime runtime = new SplitOrtModelRuntime(name, file, settings, weightCache);
+    SplitOrtModelRuntime runtime =
+        new SplitOrtModelRuntime(name, file, settings, options, weightCache);
     try {
       runtime.start(options);
       return runtime;
@@ -355,19 +370,11 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
   }
 
   private void startSplit(SplitOptions options, ModelSplit split) throws OrtException {
-    byte[] stemGraph = ExternalData.inline(split.stem()).toByteArray();
-    long t0 = System.nanoTime();
-    SessionFactory.Built stem = factory.build(stemGraph, null, List.of());
-    double stemMs = millisSince(t0);
-    SharedBody newBody;
-    try {
-      newBody = buildBody(split, stemGraph);
-    } catch (OrtException | RuntimeException e) {
-      stem.closeQuietly();
-      throw e;
-    }
-    body = newBody;
+    body = buildBody(split);
     covered = stemOnlyLayerTensors(split);
+    long t0 = System.nanoTime();
+    SessionFactory.Built stem = stemFactory.build(body.stem().graph(), body.stem(), List.of());
+    double stemMs = millisSince(t0);
     try {
       chooseLayout(options, split, stem, stemMs, lastBodyBuildMs);
     } catch (OrtException | RuntimeException e) {
@@ -497,7 +504,8 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
       if (!coversAll(body.split(), weights)) {
         return wholeState(weights); // no cut keeps these tensors out of the body
       }
-      SessionFactory.Built stem = factory.build(body.stemGraph(), null, weights.overrides());
+      SessionFactory.Built stem =
+          stemFactory.build(body.stem().graph(), body.stem(), weights.overrides());
       body.acquireHeld();
       try {
         return new SplitState(weights.label(), stem, body, null);
@@ -549,22 +557,32 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
         || wanted.stream().anyMatch(t -> !split.stemOnly(t))) {
       return;
     }
-    SharedBody next = buildBody(split, ExternalData.inline(split.stem()).toByteArray());
+    SharedBody next = buildBody(split);
     body.release();
     body = next;
     covered = stemOnlyLayerTensors(split);
     layout = layout.replanned(split.cut().tensors(), layerNames(covered), next.mappedBytes());
   }
 
-  private SharedBody buildBody(ModelSplit split, byte[] stemGraph) throws OrtException {
-    MappedWeights mapped = files.map(split.body(), "body-" + bodies++, name + " body");
+  /** Maps the stem's and the body's base weights and builds the body session. */
+  private SharedBody buildBody(ModelSplit split) throws OrtException {
+    int n = bodies++;
+    MappedWeights stem = files.map(split.stem(), "stem-" + n, name + " stem");
+    MappedWeights mapped;
+    try {
+      mapped = files.map(split.body(), "body-" + n, name + " body");
+    } catch (RuntimeException e) {
+      stem.release();
+      throw e;
+    }
     try {
       long t0 = System.nanoTime();
       SessionFactory.Built built = factory.build(mapped.graph(), mapped, List.of());
       lastBodyBuildMs = millisSince(t0); // the session only, not writing the weight files
-      return new SharedBody(split, stemGraph, built.session(), mapped);
+      return new SharedBody(split, stem, built.session(), mapped);
     } catch (OrtException | RuntimeException e) {
       mapped.release();
+      stem.release();
       throw e;
     }
   }

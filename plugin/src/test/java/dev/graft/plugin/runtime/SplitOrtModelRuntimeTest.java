@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.graft.onnx.FloatTensor;
 import dev.graft.onnx.GraftException;
 import dev.graft.onnx.OnnxModel;
+import dev.graft.onnx.WeightLayer;
 import dev.graft.plugin.config.ModelSettings;
 import dev.graft.plugin.testing.Fixtures;
 import java.nio.file.Files;
@@ -58,6 +59,52 @@ class SplitOrtModelRuntimeTest {
       assertThat(OrtModelRuntimeTest.logits(split, x))
           .as("stem + shared body at %s = whole offline-patched model, bit for bit", optLevel)
           .containsExactly(OrtModelRuntimeTest.logits(whole, x));
+    }
+  }
+
+  @Test
+  void patchedVitStemsEqualTheOfflinePatchedWholeModelExactly() {
+    Path fixture = Fixtures.repoRoot().resolve("fixtures/ofq/ofq-vit-fp32.onnx");
+    OnnxModel vit = OnnxModel.load(fixture);
+    List<FloatTensor> patch = vitPatch(vit);
+    SplitOrtModelRuntime split = open(fixture, settings("EXTENDED_OPT", "on"));
+    split.swapWeights(new Weights("p", patch));
+    Path offlineFile = tmp.resolve("vit-offline.onnx");
+    vit.withTensors(patch).save(offlineFile);
+    FloatTensor x = new FloatTensor("input", new long[] {4, 1, 28, 28}, Fixtures.testImages("", 4));
+
+    try (OrtModelRuntime whole =
+        OrtModelRuntime.open(
+            "offline", ModelFile.read(offlineFile), settings("EXTENDED_OPT", "off"))) {
+      assertThat(split.layout().stemLayers()).hasSize(5);
+      assertThat(OrtModelRuntimeTest.logits(split, x))
+          .as("MatMul layers in a stem over mapped weights = the whole model, bit for bit")
+          .containsExactly(OrtModelRuntimeTest.logits(whole, x));
+    }
+  }
+
+  @Test
+  void leanVitStemsMatchTheWholeModelWithinFloatRounding() {
+    Path fixture = Fixtures.repoRoot().resolve("fixtures/ofq/ofq-vit-fp32.onnx");
+    OnnxModel vit = OnnxModel.load(fixture);
+    List<FloatTensor> patch = vitPatch(vit);
+    SplitOrtModelRuntime lean =
+        open(fixture, settings("EXTENDED_OPT", "on", "option.graft.split.prepack", "false"));
+    lean.swapWeights(new Weights("p", patch));
+    Path offlineFile = tmp.resolve("vit-offline.onnx");
+    vit.withTensors(patch).save(offlineFile);
+    FloatTensor x = new FloatTensor("input", new long[] {4, 1, 28, 28}, Fixtures.testImages("", 4));
+
+    try (OrtModelRuntime whole =
+        OrtModelRuntime.open(
+            "offline", ModelFile.read(offlineFile), settings("EXTENDED_OPT", "off"))) {
+      float[] expected = OrtModelRuntimeTest.logits(whole, x);
+      float[] actual = OrtModelRuntimeTest.logits(lean, x);
+      for (int i = 0; i < expected.length; i++) {
+        assertThat((double) actual[i])
+            .as("logit %d of stems that read mapped, unpacked weights", i)
+            .isCloseTo(expected[i], org.assertj.core.api.Assertions.within(1e-5));
+      }
     }
   }
 
@@ -237,6 +284,16 @@ class SplitOrtModelRuntimeTest {
       raw.put(more[i], more[i + 1]);
     }
     return ModelSettings.parse(raw, "test");
+  }
+
+  /** The first four weight layers of a ViT, weights and biases rescaled. */
+  private static List<FloatTensor> vitPatch(OnnxModel vit) {
+    List<FloatTensor> patch = new ArrayList<>();
+    for (WeightLayer l : vit.layers().subList(0, 4)) {
+      patch.add(scaled(vit.floatTensor(l.weight()), 1.01f));
+      patch.add(scaled(vit.floatTensor(l.bias()), 0.9f));
+    }
+    return patch;
   }
 
   private static FloatTensor scaled(FloatTensor t, float factor) {
