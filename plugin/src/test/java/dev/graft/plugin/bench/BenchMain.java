@@ -82,13 +82,14 @@ public final class BenchMain {
       Map<String, Map<String, JsonObject>> memory = new LinkedHashMap<>();
       for (String m : s.models()) {
         Map<String, JsonObject> byScenario = new LinkedHashMap<>();
-        for (String scenario : List.of("one", "split8", "whole8", "copies8", "plain1")) {
+        for (String scenario : Report.memoryScenarios()) {
           byScenario.put(scenario, probe(scenario, m, work));
         }
         memory.put(m, byScenario);
       }
       report.memory(memory);
     }
+    report.finish(Machine.loadAverage());
     report.write(s.out());
     System.out.println("wrote " + s.out().resolve("report.md") + " and report.json");
   }

@@ -20,7 +20,18 @@ final class Machine {
     m.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
     m.put("onnxRuntime", OrtEnvironment.getEnvironment().getVersion());
     m.put("jmh", "1.37");
+    m.put("loadAverageAtStart", loadAverage());
     return m;
+  }
+
+  /** The 1, 5 and 15 minute load averages: on a shared machine, the figures' context. */
+  static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).split("\\s+");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (IOException e) {
+      return "unknown";
+    }
   }
 
   private static long memTotalKiB() {

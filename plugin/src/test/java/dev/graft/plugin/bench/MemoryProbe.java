@@ -20,7 +20,8 @@ import java.util.Set;
  * exist and after, with every session having run one inference. Prints one JSON line.
  *
  * <p>Scenarios: {@code one} (the split runtime, base weights), {@code split8} (plus 8 variants,
- * each a stem on the shared body), {@code whole8} (8 variants as whole sessions over the
+ * each a stem on the shared body), {@code leanone} and {@code lean8} (the same with lean stems:
+ * {@code option.graft.split.prepack=false}), {@code whole8} (8 variants as whole sessions over the
  * memory-mapped base weights), {@code copies8} (8 plain runtimes, each patched: 8 full copies),
  * {@code plain1} (one plain runtime: one model without memory mapping).
  */
@@ -37,12 +38,18 @@ public final class MemoryProbe {
     Rss before = Rss.settled();
     List<AutoCloseable> held = new ArrayList<>();
     switch (scenario) {
-      case "one" -> held.add(run(split(subject, file, cache, "on"), subject));
+      case "one", "leanone" ->
+          held.add(run(split(subject, file, cache, "on", scenario.equals("leanone")), subject));
       case "plain1" ->
           held.add(run(OrtModelRuntime.open("m", file, subject.settings("off")), subject));
-      case "split8", "whole8" -> {
+      case "split8", "lean8", "whole8" -> {
         SplitOrtModelRuntime r =
-            split(subject, file, cache, scenario.equals("split8") ? "on" : "off");
+            split(
+                subject,
+                file,
+                cache,
+                scenario.equals("whole8") ? "off" : "on",
+                scenario.equals("lean8"));
         held.add(run(r, subject));
         for (Weights w : variants) {
           SplitOrtModelRuntime.Variant v = r.variant(w);
@@ -69,8 +76,8 @@ public final class MemoryProbe {
   }
 
   private static SplitOrtModelRuntime split(
-      Subject subject, ModelFile file, Path cache, String mode) {
-    return SplitOrtModelRuntime.open("m", file, subject.settings(mode), cache);
+      Subject subject, ModelFile file, Path cache, String mode, boolean lean) {
+    return SplitOrtModelRuntime.open("m", file, subject.settings(mode, lean), cache);
   }
 
   private static <R extends ModelRuntime> R run(R runtime, Subject subject) {

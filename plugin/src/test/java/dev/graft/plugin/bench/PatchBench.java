@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -22,16 +23,17 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * Time to patched: from the call that makes new weights live to the first inference served by them
- * (one image), in process. Each invocation moves to the next of 8 different weight sets.
+ * Time to patched, in process; each invocation moves to the next of 8 different weight sets. {@link
+ * #rebuild}: until the new weights are live (every inference that starts later gets them); {@link
+ * #firstResponse}: until the first inference they serve (one image) has returned.
  *
  * <ul>
  *   <li>{@code stem}: {@link SplitOrtModelRuntime#swapWeights}: a new stem session on the shared
- *       body.
+ *       body; the old stem closes.
  *   <li>{@code whole}: {@link OrtModelRuntime#swapWeights}: a new whole-model session, as before
- *       the split.
- *   <li>{@code reload}: the baseline: read the patched model file, build its runtime, infer, as a
- *       full unload and reload of the model would.
+ *       the split; the old session closes.
+ *   <li>{@code reload}: the baseline: unload the model, then load the patched model file, as {@code
+ *       DELETE} then {@code POST /models} would.
  * </ul>
  */
 @State(Scope.Benchmark)
@@ -45,17 +47,17 @@ public class PatchBench {
   public String path;
 
   private Subject subject;
-  private ModelFile file;
   private ModelRuntime runtime;
   private List<Weights> variants;
   private final List<Path> patchedFiles = new ArrayList<>();
+  private ModelRuntime reloaded;
   private int next;
 
   @Setup(Level.Trial)
   public void setUp() {
     Path work = Subject.work();
     subject = Subject.of(model, work);
-    file = subject.read();
+    ModelFile file = subject.read();
     variants = subject.variants(file.model());
     switch (path) {
       case "stem" ->
@@ -80,22 +82,28 @@ public class PatchBench {
     if (runtime != null) {
       runtime.close();
     }
+    if (reloaded != null) {
+      reloaded.close();
+    }
   }
 
   @Benchmark
-  public float timeToPatched() {
+  public ModelRuntime rebuild() {
     int i = next++ % Subject.VARIANTS;
     if (runtime != null) {
       runtime.swapWeights(variants.get(i));
-      return firstLogit(runtime);
+      return runtime;
     }
-    try (OrtModelRuntime reloaded =
-        OrtModelRuntime.open(model, ModelFile.read(patchedFiles.get(i)), subject.settings("off"))) {
-      return firstLogit(reloaded);
+    if (reloaded != null) {
+      reloaded.close();
     }
+    reloaded =
+        OrtModelRuntime.open(model, ModelFile.read(patchedFiles.get(i)), subject.settings("off"));
+    return reloaded;
   }
 
-  private float firstLogit(ModelRuntime r) {
-    return r.infer(subject.feeds(), java.util.Set.of()).outputs().get(0).data()[0];
+  @Benchmark
+  public float firstResponse() {
+    return rebuild().infer(subject.feeds(), Set.of()).outputs().get(0).data()[0];
   }
 }

@@ -75,6 +75,13 @@ record Subject(String key, Path file, List<String> patched, FloatTensor input) {
     return ModelSettings.parse(Map.of("option.graft.split", split), "bench");
   }
 
+  /** As {@link #settings(String)}, with lean stems (no pre-packing) when {@code lean}. */
+  ModelSettings settings(String split, boolean lean) {
+    return ModelSettings.parse(
+        Map.of("option.graft.split", split, "option.graft.split.prepack", Boolean.toString(!lean)),
+        "bench");
+  }
+
   ModelFile read() {
     return ModelFile.read(file);
   }
