@@ -3,9 +3,11 @@ package dev.graft.cli;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import dev.graft.onnx.FloatTensor;
 import dev.graft.onnx.OnnxModel;
 import dev.graft.onnx.WeightLayer;
 import dev.graft.onnx.proto.TensorProto;
+import dev.graft.torchscript.TorchScriptModel;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -15,10 +17,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code graft inspect MODEL.onnx}: the weight layers in topological order. */
-@Command(name = "inspect", description = "List a model's weight layers (Conv, Gemm, MatMul) in order.")
+/** {@code graft inspect MODEL.onnx|MODEL.pt}: the weight layers in order. */
+@Command(name = "inspect", description = "List a model's weight layers (Conv, Gemm, MatMul) in order"
+    + " (ONNX or TorchScript .pt).")
 final class InspectCommand implements Runnable {
-  @Parameters(paramLabel = "MODEL.onnx")
+  @Parameters(paramLabel = "MODEL.onnx|MODEL.pt")
   Path model;
 
   @Option(names = "--json", description = "Print JSON instead of a table.")
@@ -28,6 +31,10 @@ final class InspectCommand implements Runnable {
 
   @Override
   public void run() {
+    if (TorchScriptModel.isArchive(model)) {
+      inspectTorchScript();
+      return;
+    }
     OnnxModel m = OnnxModel.load(model);
     List<WeightLayer> layers = m.layers();
     PrintWriter out = spec.commandLine().getOut();
@@ -66,6 +73,47 @@ final class InspectCommand implements Runnable {
     out.printf("%-4s %-24s %-14s %-28s %-18s %s%n", "#", "layer", "op", "weight", "shape", "bias");
     int i = 0;
     for (WeightLayer l : layers) {
+      out.printf("%-4d %-24s %-14s %-28s %-18s %s%n", i++, l.name(), l.opType(), l.weight(),
+          Arrays.toString(m.dims(l.weight())), l.bias() == null ? "-" : l.bias());
+    }
+  }
+
+  /** A TorchScript archive: the layers as the RWS commands see them (no graph to read). */
+  private void inspectTorchScript() {
+    TorchScriptModel m = TorchScriptModel.load(model);
+    PrintWriter out = spec.commandLine().getOut();
+    long values = 0;
+    for (TorchScriptModel.TensorInfo t : m.tensors()) {
+      values += FloatTensor.elementCount(t.dims());
+    }
+    if (json) {
+      JsonObject root = new JsonObject();
+      root.addProperty("model", model.toString());
+      root.addProperty("format", "torchscript");
+      JsonArray arr = new JsonArray();
+      int i = 0;
+      for (WeightLayer l : m.layers()) {
+        JsonObject o = new JsonObject();
+        o.addProperty("index", i++);
+        o.addProperty("name", l.name());
+        o.addProperty("opType", l.opType());
+        o.addProperty("weight", l.weight());
+        o.add("weightShape", Json.longs(m.dims(l.weight())));
+        if (l.bias() != null) {
+          o.addProperty("bias", l.bias());
+          o.add("biasShape", Json.longs(m.dims(l.bias())));
+        }
+        arr.add(o);
+      }
+      root.add("layers", arr);
+      out.println(new GsonBuilder().setPrettyPrinting().create().toJson(root));
+      return;
+    }
+    out.printf("%s: PyTorch archive, %d tensors, %d weight layers (registration order), %,d values%n",
+        model, m.tensors().size(), m.layers().size(), values);
+    out.printf("%-4s %-24s %-14s %-28s %-18s %s%n", "#", "layer", "op", "weight", "shape", "bias");
+    int i = 0;
+    for (WeightLayer l : m.layers()) {
       out.printf("%-4d %-24s %-14s %-28s %-18s %s%n", i++, l.name(), l.opType(), l.weight(),
           Arrays.toString(m.dims(l.weight())), l.bias() == null ? "-" : l.bias());
     }

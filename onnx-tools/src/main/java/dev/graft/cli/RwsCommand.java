@@ -9,10 +9,12 @@ import dev.graft.onnx.OnnxModel;
 import dev.graft.onnx.WeightLayer;
 import dev.graft.onnx.rws.Fingerprint;
 import dev.graft.onnx.rws.LinearQuantizer;
+import dev.graft.onnx.rws.ModelWeights;
 import dev.graft.onnx.rws.RwsExtractor;
 import dev.graft.onnx.rws.RwsPatch;
 import dev.graft.onnx.rws.RwsSignature;
 import dev.graft.onnx.rws.proto.LayerDelta;
+import dev.graft.torchscript.TorchScriptModel;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,12 +38,13 @@ final class RwsCommand implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
-  @Command(name = "extract", description = "Extract a signature from a clean and a robust model.")
+  @Command(name = "extract", description = "Extract a signature from a clean and a robust model"
+      + " (ONNX or TorchScript .pt; tensors are matched by name).")
   static final class Extract implements Runnable {
-    @Option(names = "--clean", required = true, paramLabel = "C.onnx") Path clean;
-    @Option(names = "--robust", required = true, paramLabel = "R.onnx") Path robust;
+    @Option(names = "--clean", required = true, paramLabel = "C.onnx|C.pt") Path clean;
+    @Option(names = "--robust", required = true, paramLabel = "R.onnx|R.pt") Path robust;
 
-    @Option(names = "--pretrained", paramLabel = "P.onnx",
+    @Option(names = "--pretrained", paramLabel = "P.onnx|P.pt",
         description = "Common starting point: project out the clean fine-tuning direction.")
     Path pretrained;
 
@@ -90,9 +93,9 @@ final class RwsCommand implements Runnable {
       RwsExtractor.Options options =
           new RwsExtractor.Options(name, corruption == null ? name : corruption, keep, layers, n,
               perChannel, autoShare);
-      OnnxModel c = OnnxModel.load(clean);
-      OnnxModel r = OnnxModel.load(robust);
-      OnnxModel p = pretrained == null ? null : OnnxModel.load(pretrained);
+      ModelWeights c = ModelWeights.load(clean);
+      ModelWeights r = ModelWeights.load(robust);
+      ModelWeights p = pretrained == null ? null : ModelWeights.load(pretrained);
       RwsExtractor.Result result = RwsExtractor.extract(c, r, p, options);
       result.signature().write(output);
       PrintWriter out = spec.commandLine().getOut();
@@ -225,6 +228,11 @@ final class RwsCommand implements Runnable {
 
     @Override
     public void run() {
+      if (TorchScriptModel.isArchive(model)) {
+        throw GraftException.invalid(
+            "%s is a PyTorch archive; apply writes ONNX models only (Graft patches TorchScript"
+                + " models live, with the same signatures)", model);
+      }
       OnnxModel m = OnnxModel.load(model);
       Fingerprint target = Fingerprint.of(m);
       List<RwsPatch.Term> terms = new ArrayList<>();

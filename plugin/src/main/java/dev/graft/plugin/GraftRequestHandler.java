@@ -10,8 +10,10 @@ import dev.graft.plugin.http.HttpReply;
 import dev.graft.plugin.http.ResponseWriter;
 import dev.graft.plugin.http.Router;
 import dev.graft.plugin.internal.WorkerPool;
+import dev.graft.plugin.model.ModelLoader;
 import dev.graft.plugin.model.ModelRegistry;
 import dev.graft.plugin.model.StartupModels;
+import dev.graft.plugin.runtime.PyTorchEngine;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -65,7 +67,12 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
   GraftRequestHandler(GraftConfig config, ThreadPoolExecutor workers) {
     this.config = config;
     ModelStore store = ModelStore.of(config);
-    this.router = new Router(registry, store, config.maxRequestSize());
+    this.router =
+        new Router(
+            registry,
+            store,
+            new ModelLoader(PyTorchEngine.of(config), config.weightCache()),
+            config.maxRequestSize());
     this.workers = workers;
     try {
       StartupModels.load(config, store, registry);

@@ -3,6 +3,7 @@ package dev.graft.onnx.rws;
 import dev.graft.onnx.GraftException;
 import dev.graft.onnx.OnnxModel;
 import dev.graft.onnx.proto.TensorProto;
+import dev.graft.torchscript.TorchScriptModel;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -49,6 +50,21 @@ public record Fingerprint(List<TensorSpec> tensors, String weightsSha256) {
               e.getKey(),
               e.getValue().getDimsList().stream().mapToLong(Long::longValue).toArray(),
               e.getValue().getDataType()));
+    }
+    return new Fingerprint(specs, model.weightsDigest());
+  }
+
+  /**
+   * The fingerprint of a PyTorch model: its tensors in module order with the ONNX code of their
+   * data type, and its digest in the ONNX encoding. It equals the fingerprint of an ONNX export
+   * whose constant tensors are exactly the module's tensors (same names, order, shapes, values),
+   * which is what {@code torch.onnx.export} writes for models without folded layers; signatures
+   * then move between the two formats unchanged.
+   */
+  public static Fingerprint of(TorchScriptModel model) {
+    List<TensorSpec> specs = new ArrayList<>();
+    for (TorchScriptModel.TensorInfo t : model.tensors()) {
+      specs.add(new TensorSpec(t.name(), t.dims(), t.dataType()));
     }
     return new Fingerprint(specs, model.weightsDigest());
   }

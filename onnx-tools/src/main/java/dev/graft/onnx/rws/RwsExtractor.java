@@ -6,8 +6,6 @@ import dev.graft.onnx.GraftException;
 import dev.graft.onnx.OnnxModel;
 import dev.graft.onnx.Version;
 import dev.graft.onnx.WeightLayer;
-import dev.graft.onnx.proto.AttributeProto;
-import dev.graft.onnx.proto.NodeProto;
 import dev.graft.onnx.rws.proto.LayerDelta;
 import dev.graft.onnx.rws.proto.Provenance;
 import dev.graft.onnx.rws.proto.Quantization;
@@ -78,12 +76,27 @@ public final class RwsExtractor {
       List<LayerChange> changes) {}
 
   public static Result extract(OnnxModel clean, OnnxModel robust, OnnxModel pretrained, Options o) {
-    Fingerprint cleanPrint = Fingerprint.of(clean);
+    return extract(
+        ModelWeights.of(clean),
+        ModelWeights.of(robust),
+        pretrained == null ? null : ModelWeights.of(pretrained),
+        o);
+  }
+
+  /**
+   * Extracts a signature from models of any format (ONNX, TorchScript, or a mix of both when the
+   * tensor names and shapes agree).
+   *
+   * @param pretrained the common starting point, or {@code null} for a plain difference
+   */
+  public static Result extract(
+      ModelWeights clean, ModelWeights robust, ModelWeights pretrained, Options o) {
+    Fingerprint cleanPrint = clean.fingerprint();
     cleanPrint.requireSameArchitecture(
-        Fingerprint.of(robust), clean.source() + " vs " + robust.source());
+        robust.fingerprint(), clean.source() + " vs " + robust.source());
     if (pretrained != null) {
       cleanPrint.requireSameArchitecture(
-          Fingerprint.of(pretrained), clean.source() + " vs " + pretrained.source());
+          pretrained.fingerprint(), clean.source() + " vs " + pretrained.source());
     }
     List<WeightLayer> all = clean.layers();
     if (all.isEmpty()) {
@@ -123,7 +136,7 @@ public final class RwsExtractor {
       for (String tensor : layer.tensorNames()) {
         float[] exact = signature(clean, robust, pretrained, tensor);
         FloatTensor c = clean.floatTensor(tensor);
-        int axis = o.perChannel() && c.dims().length >= 2 ? outputAxis(clean, layer) : -1;
+        int axis = o.perChannel() && c.dims().length >= 2 ? clean.outputAxis(layer) : -1;
         file.addLayers(quantise(layer.name(), c.name(), c.dims(), exact, o.levels(), bits, axis));
       }
     }
@@ -132,8 +145,8 @@ public final class RwsExtractor {
             .setTool("graft rws extract")
             .setToolVersion(Version.VERSION)
             .setCleanSha256(cleanPrint.weightsSha256())
-            .setRobustSha256(robust.weightsDigest())
-            .setPretrainedSha256(pretrained == null ? "" : pretrained.weightsDigest())
+            .setRobustSha256(robust.fingerprint().weightsSha256())
+            .setPretrainedSha256(pretrained == null ? "" : pretrained.fingerprint().weightsSha256())
             .setKeep(kept.size())
             .setLevels(o.levels())
             .setPerChannel(o.perChannel())
@@ -172,7 +185,7 @@ public final class RwsExtractor {
   }
 
   private static float[] signature(
-      OnnxModel clean, OnnxModel robust, OnnxModel pretrained, String tensor) {
+      ModelWeights clean, ModelWeights robust, ModelWeights pretrained, String tensor) {
     float[] c = finite(clean, tensor);
     float[] r = finite(robust, tensor);
     float[] out = new float[c.length];
@@ -200,7 +213,7 @@ public final class RwsExtractor {
     return out;
   }
 
-  private static float[] finite(OnnxModel model, String tensor) {
+  private static float[] finite(ModelWeights model, String tensor) {
     float[] v = model.floatTensor(tensor).data();
     for (int i = 0; i < v.length; i++) {
       if (!Float.isFinite(v[i])) {
@@ -220,30 +233,6 @@ public final class RwsExtractor {
       base += (double) clean[i] * clean[i];
     }
     return base == 0 ? 0 : Math.sqrt(diff / base);
-  }
-
-  /** The output-channel axis of a layer's weight: 0 for Conv and Gemm, the last for MatMul's B. */
-  private static int outputAxis(OnnxModel model, WeightLayer layer) {
-    long[] dims = model.dims(layer.weight());
-    return switch (layer.opType()) {
-      case "MatMul" -> dims.length - 1;
-      case "ConvTranspose" -> 1;
-      case "Gemm" -> transB(model, layer) ? 0 : 1;
-      default -> 0;
-    };
-  }
-
-  private static boolean transB(OnnxModel model, WeightLayer layer) {
-    for (NodeProto n : model.proto().getGraph().getNodeList()) {
-      if (n.getOpType().equals("Gemm") && n.getInputCount() > 1 && n.getInput(1).equals(layer.weight())) {
-        for (AttributeProto a : n.getAttributeList()) {
-          if (a.getName().equals("transB")) {
-            return a.getI() != 0;
-          }
-        }
-      }
-    }
-    return false;
   }
 
   static LayerDelta quantise(

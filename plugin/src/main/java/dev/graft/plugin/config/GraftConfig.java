@@ -37,6 +37,21 @@ public final class GraftConfig {
   public static final String MODEL_URL_PATTERN = "model_url_pattern";
   public static final String EXECUTOR_THREADS = "graft.executor.threads";
   public static final String EXECUTOR_QUEUE = "graft.executor.queue";
+  public static final String PYTORCH_CACHE_DIR = "graft.pytorch.cache_dir";
+  public static final String WEIGHT_CACHE = "graft.weight_cache";
+
+  /**
+   * Where ONNX models' memory-mapped weight files go unless told otherwise: {@code graft-weights}
+   * in the temporary folder. Each loaded model writes a private subfolder and deletes it when
+   * unloaded.
+   */
+  public static final Path DEFAULT_WEIGHT_CACHE =
+      Path.of(System.getProperty("java.io.tmpdir"), "graft-weights");
+
+  /**
+   * Where DJL extracts the PyTorch native library unless told otherwise (see docs/torchscript.md).
+   */
+  public static final String DEFAULT_PYTORCH_CACHE_DIR = "work/djl-cache";
 
   private static final String ENV_PREFIX = "SERVING_";
   private static final long DEFAULT_MAX_REQUEST_SIZE = 64L * 1024 * 1024;
@@ -48,6 +63,8 @@ public final class GraftConfig {
   private final Pattern modelUrlPattern;
   private final int executorThreads;
   private final int executorQueue;
+  private final Path pytorchCacheDir;
+  private final Path weightCache;
 
   private GraftConfig(Map<String, String> raw, Path workDir) {
     this.properties = Collections.unmodifiableMap(new TreeMap<>(raw));
@@ -58,6 +75,15 @@ public final class GraftConfig {
     this.modelUrlPattern = pattern(raw.get(MODEL_URL_PATTERN));
     this.executorThreads = (int) Math.min(positive(raw, EXECUTOR_THREADS, 4), 1024);
     this.executorQueue = (int) Math.min(positive(raw, EXECUTOR_QUEUE, 256), 1 << 20);
+    this.pytorchCacheDir =
+        workDir
+            .resolve(raw.getOrDefault(PYTORCH_CACHE_DIR, DEFAULT_PYTORCH_CACHE_DIR))
+            .toAbsolutePath()
+            .normalize();
+    this.weightCache =
+        raw.containsKey(WEIGHT_CACHE)
+            ? workDir.resolve(raw.get(WEIGHT_CACHE)).toAbsolutePath().normalize()
+            : DEFAULT_WEIGHT_CACHE;
   }
 
   /**
@@ -150,6 +176,23 @@ public final class GraftConfig {
 
   public int executorQueue() {
     return executorQueue;
+  }
+
+  /**
+   * The folder DJL extracts the PyTorch native library into ({@value #PYTORCH_CACHE_DIR}, default
+   * {@value #DEFAULT_PYTORCH_CACHE_DIR} under the working directory). The environment's {@code
+   * ENGINE_CACHE_DIR} or {@code DJL_CACHE_DIR}, when set, take precedence.
+   */
+  public Path pytorchCacheDir() {
+    return pytorchCacheDir;
+  }
+
+  /**
+   * The folder under which ONNX models write the external data files their base weights are
+   * memory-mapped from ({@value #WEIGHT_CACHE}, default {@link #DEFAULT_WEIGHT_CACHE}).
+   */
+  public Path weightCache() {
+    return weightCache;
   }
 
   /** Every effective key and value (as given; paths not resolved). */

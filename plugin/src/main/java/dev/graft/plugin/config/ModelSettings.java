@@ -3,8 +3,12 @@ package dev.graft.plugin.config;
 import dev.graft.onnx.GraftException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -15,15 +19,16 @@ import java.util.TreeSet;
 /**
  * A model folder's {@code serving.properties}, validated. Immutable.
  *
- * <p>Keys: {@code engine} ({@code OnnxRuntime}), {@code translator} ({@code image-classification}
- * or none), {@code graft.image.width/height/channels}, {@code graft.topk}, {@code
- * option.intraOpNumThreads}, {@code option.interOpNumThreads}, {@code option.optLevel} ({@code
- * NO_OPT}, {@code BASIC_OPT}, {@code EXTENDED_OPT} (default), {@code LAYOUT_OPT}, {@code ALL_OPT}),
- * {@code option.executionMode} ({@code SEQUENTIAL}, {@code PARALLEL}), batch keys {@code
+ * <p>Keys: {@code engine} ({@code OnnxRuntime} or {@code PyTorch}), {@code translator} ({@code
+ * image-classification} or none), {@code graft.image.width/height/channels}, {@code graft.topk},
+ * {@code option.intraOpNumThreads}, {@code option.interOpNumThreads}, {@code option.optLevel}
+ * ({@code NO_OPT}, {@code BASIC_OPT}, {@code EXTENDED_OPT} (default), {@code LAYOUT_OPT}, {@code
+ * ALL_OPT}), {@code option.executionMode} ({@code SEQUENTIAL}, {@code PARALLEL}), batch keys {@code
  * batch_size} and {@code max_batch_delay} (reported, no batching is done). Any {@code option.} key
  * whose remainder contains a dot is an ONNX Runtime session config entry, e.g. {@code
  * option.session.intra_op.allow_spinning=1}; {@code session.intra_op.allow_spinning} defaults to
- * {@code 0} (spinning threads halve throughput on small machines).
+ * {@code 0} (spinning threads halve throughput on small machines). TorchScript files do not name
+ * their inputs and outputs: {@link Io} says how.
  *
  * @param engine the engine name as written
  * @param translator {@code image-classification}, or empty for raw tensor models
@@ -36,6 +41,7 @@ import java.util.TreeSet;
  * @param sessionConfig ONNX Runtime session config entries, in file order
  * @param batchSize {@code batch_size}, reported only
  * @param maxBatchDelay {@code max_batch_delay} in ms, reported only
+ * @param io input and output names and shapes for engines whose files do not declare them
  */
 public record ModelSettings(
     String engine,
@@ -48,10 +54,12 @@ public record ModelSettings(
     String executionMode,
     Map<String, String> sessionConfig,
     int batchSize,
-    int maxBatchDelay) {
+    int maxBatchDelay,
+    Io io) {
 
   public static final String FILE_NAME = "serving.properties";
   public static final String ENGINE = "OnnxRuntime";
+  public static final String PYTORCH = "PyTorch";
   public static final String IMAGE_CLASSIFICATION = "image-classification";
 
   private static final Set<String> OPT_LEVELS =
@@ -60,6 +68,25 @@ public record ModelSettings(
 
   /** Width, height and channel count (1 gray, 3 RGB) of the image the model takes. */
   public record ImageGeometry(int width, int height, int channels) {}
+
+  /**
+   * The inputs and outputs of a model whose file does not declare them (TorchScript): {@code
+   * graft.inputs} and {@code graft.outputs}, comma-separated names in {@code forward()} order
+   * (default {@code input} and {@code output}), and {@code graft.shape.<input>}, comma-separated
+   * sizes with {@code -1} for any size (default: any shape; {@code -1,channels,height,width} for
+   * the input of an image classifier).
+   *
+   * @param inputs input names in argument order
+   * @param outputs output names in result order
+   * @param shapes the declared shape of each input that has one
+   */
+  public record Io(List<String> inputs, List<String> outputs, Map<String, List<Long>> shapes) {
+    public Io {
+      inputs = List.copyOf(inputs);
+      outputs = List.copyOf(outputs);
+      shapes = Map.copyOf(shapes);
+    }
+  }
 
   public ModelSettings {
     sessionConfig = Collections.unmodifiableMap(new LinkedHashMap<>(sessionConfig));
@@ -87,10 +114,10 @@ public record ModelSettings(
    */
   public static ModelSettings parse(Map<String, String> raw, String source) {
     String engine = raw.getOrDefault("engine", ENGINE);
-    if (!ENGINE.equalsIgnoreCase(engine)) {
+    if (!ENGINE.equalsIgnoreCase(engine) && !PYTORCH.equalsIgnoreCase(engine)) {
       throw GraftException.precondition(
-          "%s: engine=%s is not served by Graft's ONNX runtime (engine=%s)",
-          source, engine, ENGINE);
+          "%s: engine=%s is not served by Graft (engine=%s or engine=%s)",
+          source, engine, ENGINE, PYTORCH);
     }
     Optional<String> translator =
         Optional.ofNullable(raw.get("translator")).filter(s -> !s.isEmpty());
@@ -131,7 +158,68 @@ public record ModelSettings(
         mode,
         sessionConfig,
         integer(raw, "batch_size", 1, 1, 1 << 20, source),
-        integer(raw, "max_batch_delay", 100, 0, Integer.MAX_VALUE, source));
+        integer(raw, "max_batch_delay", 100, 0, Integer.MAX_VALUE, source),
+        io(raw, translator.isPresent() ? image : null, source));
+  }
+
+  /** Whether the model runs on DJL's PyTorch engine (a TorchScript {@code .pt} file). */
+  public boolean isPyTorch() {
+    return PYTORCH.equalsIgnoreCase(engine);
+  }
+
+  /** Settings of a bare {@code .pt} file: the defaults on the PyTorch engine. */
+  public static ModelSettings pyTorchDefaults() {
+    return parse(Map.of("engine", PYTORCH), "defaults");
+  }
+
+  private static Io io(Map<String, String> raw, ImageGeometry image, String source) {
+    List<String> inputs = names(raw, "graft.inputs", "input", source);
+    List<String> outputs = names(raw, "graft.outputs", "output", source);
+    Map<String, List<Long>> shapes = new LinkedHashMap<>();
+    if (image != null) {
+      shapes.put(
+          inputs.get(0),
+          List.of(-1L, (long) image.channels(), (long) image.height(), (long) image.width()));
+    }
+    for (String input : inputs) {
+      String text = raw.get("graft.shape." + input);
+      if (text != null && !text.isEmpty()) {
+        shapes.put(input, sizes(text, "graft.shape." + input, source));
+      }
+    }
+    return new Io(inputs, outputs, shapes);
+  }
+
+  private static List<String> names(
+      Map<String, String> raw, String key, String fallback, String source) {
+    List<String> names =
+        Arrays.stream(raw.getOrDefault(key, fallback).split(","))
+            .map(String::strip)
+            .filter(s -> !s.isEmpty())
+            .toList();
+    if (names.isEmpty() || new HashSet<>(names).size() != names.size()) {
+      throw GraftException.invalid(
+          "%s: %s must list distinct names, got '%s'", source, key, raw.get(key));
+    }
+    return names;
+  }
+
+  private static List<Long> sizes(String text, String key, String source) {
+    List<Long> out = new ArrayList<>();
+    for (String part : text.split(",")) {
+      try {
+        long v = Long.parseLong(part.strip());
+        if (v == -1 || v > 0) {
+          out.add(v);
+          continue;
+        }
+      } catch (NumberFormatException e) {
+        // reported below
+      }
+      throw GraftException.invalid(
+          "%s: %s must be comma-separated sizes (-1 for any), got '%s'", source, key, text);
+    }
+    return out;
   }
 
   /** Whether {@code /predictions} decodes images for this model. */

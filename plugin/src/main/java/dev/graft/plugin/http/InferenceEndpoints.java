@@ -67,7 +67,7 @@ final class InferenceEndpoints {
     Map<String, Object> v = new LinkedHashMap<>();
     v.put("name", m.name());
     v.put("versions", List.of("1"));
-    v.put("platform", "onnxruntime_onnx");
+    v.put("platform", m.settings().isPyTorch() ? "pytorch_libtorch" : "onnxruntime_onnx");
     v.put("inputs", Views.specs(m.runtime().inputs()));
     v.put("outputs", Views.specs(m.runtime().outputs()));
     return HttpReply.ok(v);

@@ -19,8 +19,8 @@ public final class Router {
   private final AdapterEndpoints adapters;
   private final InferenceEndpoints inference;
 
-  public Router(ModelRegistry registry, ModelStore store, long maxRequestSize) {
-    this.models = new ModelEndpoints(registry, new ModelLoader(), store);
+  public Router(ModelRegistry registry, ModelStore store, ModelLoader loader, long maxRequestSize) {
+    this.models = new ModelEndpoints(registry, loader, store);
     this.adapters = new AdapterEndpoints(registry, store, maxRequestSize);
     this.inference = new InferenceEndpoints(registry);
   }

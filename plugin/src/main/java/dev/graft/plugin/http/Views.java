@@ -34,7 +34,7 @@ final class Views {
     v.put("outputs", specs(m.runtime().outputs()));
     v.put("weights", snapshot.weights());
     v.put("adapters", snapshot.adapters().stream().map(Views::adapter).toList());
-    v.put("layers", m.file().model().layers().stream().map(Views::layer).toList());
+    v.put("layers", m.adapters().base().layers().stream().map(Views::layer).toList());
     v.putAll(m.runtime().describe());
     v.put("batchSize", m.settings().batchSize());
     v.put("maxBatchDelay", m.settings().maxBatchDelay());

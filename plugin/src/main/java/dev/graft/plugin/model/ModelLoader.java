@@ -1,79 +1,120 @@
 package dev.graft.plugin.model;
 
 import dev.graft.onnx.GraftException;
+import dev.graft.onnx.rws.ModelWeights;
+import dev.graft.plugin.config.GraftConfig;
 import dev.graft.plugin.config.ModelSettings;
 import dev.graft.plugin.patch.ModelAdapters;
 import dev.graft.plugin.runtime.ModelFile;
 import dev.graft.plugin.runtime.ModelRuntime;
 import dev.graft.plugin.runtime.OrtModelRuntime;
+import dev.graft.plugin.runtime.PyTorchEngine;
 import dev.graft.plugin.runtime.SplitOptions;
 import dev.graft.plugin.runtime.SplitOrtModelRuntime;
+import dev.graft.torchscript.TorchScriptModel;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * Loads a model folder ({@code serving.properties}, an {@code .onnx} file, optional {@code
- * synset.txt}) or a bare {@code .onnx} file. Immutable.
+ * Loads a model folder ({@code serving.properties}, an {@code .onnx} file, or a TorchScript {@code
+ * .pt} file for {@code engine=PyTorch}, optional {@code synset.txt}) or a bare {@code .onnx} or
+ * {@code .pt} file. Stateless apart from the PyTorch engine gate and the weight cache it is given.
  *
- * <p>Models are served by {@link SplitOrtModelRuntime} (split when it pays, base weights
+ * <p>ONNX models are served by {@link SplitOrtModelRuntime} (split when it pays, base weights
  * memory-mapped from files under the weight cache), or by the plain {@link OrtModelRuntime} with
  * {@code option.graft.split=off}.
  */
 public final class ModelLoader {
   public static final String SYNSET = "synset.txt";
+  static final String ONNX = ".onnx";
+  static final String PT = ".pt";
 
-  /** The weight cache when none is configured: {@code graft-weights} in the temporary folder. */
-  public static final Path DEFAULT_WEIGHT_CACHE =
-      Path.of(System.getProperty("java.io.tmpdir"), "graft-weights");
-
+  private final PyTorchEngine pyTorch;
   private final Path weightCache;
 
-  /** A loader whose models map their weights from files under {@link #DEFAULT_WEIGHT_CACHE}. */
-  public ModelLoader() {
-    this(DEFAULT_WEIGHT_CACHE);
+  /**
+   * A loader whose PyTorch models use {@code engine} (see {@link PyTorchEngine#of}) and whose ONNX
+   * models map their weights from files under {@code weightCache} (see {@link
+   * GraftConfig#weightCache()}).
+   */
+  public ModelLoader(PyTorchEngine engine, Path weightCache) {
+    this.pyTorch = engine;
+    this.weightCache = weightCache;
   }
 
-  /** A loader whose models map their weights from files under {@code weightCache}. */
-  public ModelLoader(Path weightCache) {
-    this.weightCache = weightCache;
+  /** A loader whose PyTorch models use {@code engine}, with the default weight cache. */
+  public ModelLoader(PyTorchEngine engine) {
+    this(engine, GraftConfig.DEFAULT_WEIGHT_CACHE);
+  }
+
+  /** A loader with the default configuration (PyTorch's native cache under the working dir). */
+  public ModelLoader() {
+    this(PyTorchEngine.of(GraftConfig.of(Map.of(), Path.of(""))));
   }
 
   /**
    * Loads and opens a model; the caller owns the result.
    *
-   * @param path a folder or an {@code .onnx} file, already confined to the store
+   * @param path a folder or an {@code .onnx} or {@code .pt} file, already confined to the store
    * @throws GraftException {@code NOT_FOUND} when nothing is there, {@code INVALID_ARGUMENT} or
-   *     {@code FAILED_PRECONDITION} when it cannot be served
+   *     {@code FAILED_PRECONDITION} when it cannot be served (among others: {@code engine=PyTorch}
+   *     without the PyTorch engine installed)
    */
   public ServedModel load(String name, Path path, String url) {
     ModelSettings settings;
-    Path onnx;
+    Path file;
     List<String> labels = List.of();
     if (Files.isDirectory(path)) {
       settings = ModelSettings.readFolder(path);
-      onnx = findOnnx(path, name);
+      file = findModelFile(path, name, settings.isPyTorch() ? PT : ONNX);
       labels = readLabels(path.resolve(SYNSET));
     } else if (Files.isRegularFile(path)) {
-      if (!path.getFileName().toString().endsWith(".onnx")) {
-        throw GraftException.invalid("%s is neither a model folder nor an .onnx file", url);
+      String fileName = path.getFileName().toString();
+      if (fileName.endsWith(ONNX)) {
+        settings = ModelSettings.defaults();
+      } else if (fileName.endsWith(PT)) {
+        settings = ModelSettings.pyTorchDefaults();
+      } else {
+        throw GraftException.invalid("%s is neither a model folder nor an .onnx or .pt file", url);
       }
-      settings = ModelSettings.defaults();
-      onnx = path;
+      file = path;
     } else {
       throw GraftException.notFound("model url %s: no such file or folder", url);
     }
+    return settings.isPyTorch()
+        ? loadTorchScript(name, url, settings, file, labels)
+        : loadOnnx(name, url, settings, file, labels);
+  }
+
+  private ServedModel loadOnnx(
+      String name, String url, ModelSettings settings, Path onnx, List<String> labels) {
     ModelFile file = ModelFile.read(onnx);
     ModelRuntime runtime =
         SplitOptions.of(settings).mode() == SplitOptions.Mode.OFF
             ? OrtModelRuntime.open(name, file, settings)
             : SplitOrtModelRuntime.open(name, file, settings, weightCache);
     try {
-      ModelAdapters adapters = new ModelAdapters(name, file.model(), runtime);
-      return new ServedModel(name, url, settings, file, runtime, adapters, labels);
+      ModelAdapters adapters = new ModelAdapters(name, ModelWeights.of(file.model()), runtime);
+      return new ServedModel(name, url, settings, runtime, adapters, labels);
+    } catch (RuntimeException e) {
+      runtime.close();
+      throw e;
+    }
+  }
+
+  private ServedModel loadTorchScript(
+      String name, String url, ModelSettings settings, Path pt, List<String> labels) {
+    pyTorch.requireInstalled(name);
+    ModelWeights base = ModelWeights.of(TorchScriptModel.load(pt));
+    ModelRuntime runtime = pyTorch.open(name, pt, settings.io(), base);
+    try {
+      ModelAdapters adapters = new ModelAdapters(name, base, runtime);
+      return new ServedModel(name, url, settings, runtime, adapters, labels);
     } catch (RuntimeException e) {
       runtime.close();
       throw e;
@@ -83,14 +124,20 @@ public final class ModelLoader {
   /** The model name DJL derives from a url: the folder's or the file's name without extension. */
   public static String defaultName(Path path) {
     String file = path.getFileName() == null ? "model" : path.getFileName().toString();
-    return file.endsWith(".onnx") ? file.substring(0, file.length() - ".onnx".length()) : file;
+    for (String ext : List.of(ONNX, PT)) {
+      if (file.endsWith(ext)) {
+        return file.substring(0, file.length() - ext.length());
+      }
+    }
+    return file;
   }
 
   /**
-   * {@code <folder>.onnx}, {@code <name>.onnx}, {@code model.onnx}, else the only {@code .onnx}.
+   * {@code <folder><ext>}, {@code <name><ext>}, {@code model<ext>}, else the only file with that
+   * extension.
    */
-  static Path findOnnx(Path folder, String name) {
-    for (String candidate : List.of(folder.getFileName() + ".onnx", name + ".onnx", "model.onnx")) {
+  static Path findModelFile(Path folder, String name, String ext) {
+    for (String candidate : List.of(folder.getFileName() + ext, name + ext, "model" + ext)) {
       Path p = folder.resolve(candidate);
       if (Files.isRegularFile(p)) {
         return p;
@@ -100,7 +147,7 @@ public final class ModelLoader {
     try (Stream<Path> files = Files.list(folder)) {
       found =
           files
-              .filter(p -> p.getFileName().toString().endsWith(".onnx") && Files.isRegularFile(p))
+              .filter(p -> p.getFileName().toString().endsWith(ext) && Files.isRegularFile(p))
               .sorted()
               .toList();
     } catch (IOException e) {
@@ -113,11 +160,12 @@ public final class ModelLoader {
       return found.get(0);
     }
     if (found.isEmpty()) {
-      throw GraftException.precondition("model folder %s has no .onnx file", folder.getFileName());
+      throw GraftException.precondition(
+          "model folder %s has no %s file", folder.getFileName(), ext);
     }
     throw GraftException.invalid(
-        "model folder %s has %d .onnx files; name the one to serve %s.onnx or model.onnx",
-        folder.getFileName(), found.size(), folder.getFileName());
+        "model folder %s has %d %s files; name the one to serve %s%s or model%s",
+        folder.getFileName(), found.size(), ext, folder.getFileName(), ext, ext);
   }
 
   private static List<String> readLabels(Path synset) {

@@ -2,29 +2,27 @@ package dev.graft.plugin.model;
 
 import dev.graft.plugin.config.ModelSettings;
 import dev.graft.plugin.patch.ModelAdapters;
-import dev.graft.plugin.runtime.ModelFile;
 import dev.graft.plugin.runtime.ModelRuntime;
 import java.util.List;
 
 /**
  * A registered model: its settings, its runtime and its adapters.
  *
- * <p>Owns the runtime (and through it every ONNX Runtime object of the model); {@link #close}
- * closes it. Thread safe: the parts are themselves thread safe and never replaced.
+ * <p>Owns the runtime (and through it every native object of the model: ONNX Runtime sessions or
+ * the PyTorch module); {@link #close} closes it. Thread safe: the parts are themselves thread safe
+ * and never replaced.
  *
  * @param name the model's name
  * @param url the reference it was registered from, as given
  * @param settings its {@code serving.properties}
- * @param file the {@code .onnx} bytes and parsed model (the base weights)
- * @param runtime serves it
- * @param adapters its RWS adapters
+ * @param runtime serves it ({@code OrtModelRuntime} or the PyTorch runtime)
+ * @param adapters its RWS adapters, which hold the base weights
  * @param labels class names of {@code synset.txt}, empty when the folder has none
  */
 public record ServedModel(
     String name,
     String url,
     ModelSettings settings,
-    ModelFile file,
     ModelRuntime runtime,
     ModelAdapters adapters,
     List<String> labels)

@@ -3,6 +3,7 @@ package dev.graft.plugin.model;
 import dev.graft.onnx.GraftException;
 import dev.graft.plugin.config.GraftConfig;
 import dev.graft.plugin.config.ModelStore;
+import dev.graft.plugin.runtime.PyTorchEngine;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,8 +13,8 @@ import java.util.stream.Stream;
 
 /**
  * Registers the models named by {@code load_models} at start-up: {@code ALL} (every folder of the
- * store holding an {@code .onnx} file, and every bare {@code .onnx} file in it) or a comma list of
- * folder names, each optionally as {@code name=folder}. Stateless.
+ * store holding an {@code .onnx} or {@code .pt} file, and every bare such file in it) or a comma
+ * list of folder names, each optionally as {@code name=folder}. Stateless.
  */
 public final class StartupModels {
   private static final Logger LOG = Logger.getLogger(StartupModels.class.getName());
@@ -27,7 +28,7 @@ public final class StartupModels {
    *     cannot be loaded (folders of other engines are skipped under {@code ALL})
    */
   public static void load(GraftConfig config, ModelStore store, ModelRegistry registry) {
-    ModelLoader loader = new ModelLoader();
+    ModelLoader loader = new ModelLoader(PyTorchEngine.of(config), config.weightCache());
     if (config.loadAllModels()) {
       for (Path p : candidates(store.root())) {
         String name = ModelLoader.defaultName(p);
@@ -66,15 +67,20 @@ public final class StartupModels {
 
   private static boolean isModel(Path p) {
     if (Files.isRegularFile(p)) {
-      return p.getFileName().toString().endsWith(".onnx");
+      return isModelFile(p);
     }
     if (!Files.isDirectory(p)) {
       return false;
     }
     try (Stream<Path> files = Files.list(p)) {
-      return files.anyMatch(f -> f.getFileName().toString().endsWith(".onnx"));
+      return files.anyMatch(StartupModels::isModelFile);
     } catch (IOException e) {
       return false;
     }
+  }
+
+  private static boolean isModelFile(Path p) {
+    String n = p.getFileName().toString();
+    return n.endsWith(ModelLoader.ONNX) || n.endsWith(ModelLoader.PT);
   }
 }

@@ -4,6 +4,7 @@ import dev.graft.onnx.FloatTensor;
 import dev.graft.onnx.GraftException;
 import dev.graft.onnx.OnnxModel;
 import dev.graft.onnx.rws.Fingerprint;
+import dev.graft.onnx.rws.ModelWeights;
 import dev.graft.onnx.rws.RwsPatch;
 import dev.graft.plugin.runtime.ModelRuntime;
 import dev.graft.plugin.runtime.Weights;
@@ -35,7 +36,7 @@ public final class ModelAdapters {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,128}");
 
   private final String model;
-  private final OnnxModel base;
+  private final ModelWeights base;
   private final Fingerprint fingerprint;
   private final ModelRuntime runtime;
   private final ReentrantLock lock = new ReentrantLock();
@@ -43,14 +44,24 @@ public final class ModelAdapters {
   private volatile SortedMap<String, Adapter> adapters = Collections.emptySortedMap();
 
   /**
-   * @param base the model's base weights, never modified
+   * @param base the model's base weights (ONNX or TorchScript), never modified
    * @param runtime receives every new weight set; not owned
    */
-  public ModelAdapters(String model, OnnxModel base, ModelRuntime runtime) {
+  public ModelAdapters(String model, ModelWeights base, ModelRuntime runtime) {
     this.model = model;
     this.base = base;
-    this.fingerprint = Fingerprint.of(base);
+    this.fingerprint = base.fingerprint();
     this.runtime = runtime;
+  }
+
+  /** Adapters of an ONNX model. */
+  public ModelAdapters(String model, OnnxModel base, ModelRuntime runtime) {
+    this(model, ModelWeights.of(base), runtime);
+  }
+
+  /** The base weights every patch is computed from. */
+  public ModelWeights base() {
+    return base;
   }
 
   /** A consistent view: the adapters sorted by name and the label of the weights they make. */
@@ -168,7 +179,7 @@ public final class ModelAdapters {
   }
 
   private FloatTensor baseTensor(String tensor) {
-    if (!base.tensors().containsKey(tensor)) {
+    if (!base.hasTensor(tensor)) {
       throw GraftException.precondition("model %s has no tensor %s", model, tensor);
     }
     return base.floatTensor(tensor);

@@ -42,7 +42,7 @@ class ModelSettingsTest {
 
   @Test
   void otherEnginesAndBadValuesAreRefused() {
-    assertThatThrownBy(() -> ModelSettings.parse(Map.of("engine", "PyTorch"), "t"))
+    assertThatThrownBy(() -> ModelSettings.parse(Map.of("engine", "TensorFlow"), "t"))
         .isInstanceOfSatisfying(
             GraftException.class,
             e -> assertThat(e.code()).isEqualTo(GraftException.Code.FAILED_PRECONDITION));
