@@ -221,6 +221,4 @@ public final class OrtModelRuntime implements ModelRuntime {
           e);
     }
   }
-
-
 }
