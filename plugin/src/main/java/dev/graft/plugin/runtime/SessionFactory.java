@@ -24,16 +24,26 @@ final class SessionFactory {
   private final OrtEnvironment env;
   private final SessionSettings settings;
   private final Map<String, String> extraConfig;
+  private final boolean arena;
 
   SessionFactory(OrtEnvironment env, SessionSettings settings) {
-    this(env, settings, Map.of());
+    this(env, settings, Map.of(), true);
   }
 
-  /** A factory whose sessions also get {@code extraConfig} session config entries. */
-  SessionFactory(OrtEnvironment env, SessionSettings settings, Map<String, String> extraConfig) {
+  /**
+   * A factory whose sessions also get {@code extraConfig} session config entries, and ONNX
+   * Runtime's CPU memory arena only when {@code arena} (without it, a session keeps no activation
+   * memory between runs: right for many small sessions that each run seldom).
+   */
+  SessionFactory(
+      OrtEnvironment env,
+      SessionSettings settings,
+      Map<String, String> extraConfig,
+      boolean arena) {
     this.env = env;
     this.settings = settings;
     this.extraConfig = Map.copyOf(extraConfig);
+    this.arena = arena;
   }
 
   /**
@@ -64,6 +74,9 @@ final class SessionFactory {
     try (OrtSession.SessionOptions options = settings.newOptions()) {
       for (Map.Entry<String, String> e : extraConfig.entrySet()) {
         options.addConfigEntry(e.getKey(), e.getValue());
+      }
+      if (!arena) {
+        options.setCPUArenaAllocator(false);
       }
       Map<String, OnnxTensorLike> external = new LinkedHashMap<>();
       if (mapped != null) {

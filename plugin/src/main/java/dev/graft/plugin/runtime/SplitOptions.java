@@ -20,11 +20,11 @@ import java.util.Optional;
  *       signatures keep by default); a patch that reaches deeper moves the cut once.
  *   <li>{@code option.graft.split.ratio} (default 0.5): the largest stem-to-whole build time ratio
  *       at which {@code auto} splits.
- *   <li>{@code option.graft.split.prepack} (default true): whether stem sessions pre-pack their
- *       weights as whole sessions do. {@code false} makes each weight variant cost only its
- *       replaced tensors (stems read the base weights from the shared mapping), but ONNX Runtime's
- *       unpacked MatMul rounds differently: outputs then match the whole model within float
- *       rounding (1e-5), not bit for bit.
+ *   <li>{@code option.graft.split.prepack} (default true): whether the body and stem sessions
+ *       pre-pack their weights as whole sessions do. {@code false} makes them read the base weights
+ *       from the shared mapping without private copies (a variant then costs little more than its
+ *       replaced tensors), but ONNX Runtime's unpacked MatMul rounds differently: outputs then
+ *       match the whole model within float rounding (1e-5), not bit for bit.
  * </ul>
  *
  * @param mode auto, on or off
@@ -32,7 +32,7 @@ import java.util.Optional;
  * @param after the configured layer to cut after, if any
  * @param layers how many leading weight layers the default cut keeps in the stem
  * @param ratio the largest stem-to-whole build time ratio at which {@code auto} splits
- * @param stemPrepack whether stem sessions pre-pack their weights (exact) or read them mapped
+ * @param prepack whether split sessions pre-pack their weights (exact) or read them mapped
  */
 public record SplitOptions(
     Mode mode,
@@ -40,7 +40,7 @@ public record SplitOptions(
     Optional<String> after,
     int layers,
     double ratio,
-    boolean stemPrepack) {
+    boolean prepack) {
 
   /** Whether to split. */
   public enum Mode {

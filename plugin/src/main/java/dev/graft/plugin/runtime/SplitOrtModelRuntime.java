@@ -57,6 +57,7 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
   private final WeightFiles files;
   private final SessionFactory factory;
   private final SessionFactory stemFactory;
+  private final SessionFactory bodyFactory;
   private final AtomicReference<SplitState> current = new AtomicReference<>();
   private final ReentrantLock lock = new ReentrantLock();
   private ModelInterface contract;
@@ -81,13 +82,15 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
     this.model = file.model();
     this.settings = SessionSettings.of(modelSettings);
     this.factory = new SessionFactory(env, settings);
-    // Without pre-packing, a stem session reads its base weights straight from the shared mapping
-    // and holds no private copy of them, only its replaced tensors; but unpacked MatMul kernels
-    // round differently from the packed ones of a whole-model session, so it is opt-in.
-    this.stemFactory =
-        options.stemPrepack()
-            ? factory
-            : new SessionFactory(env, settings, Map.of(NO_PREPACKING, "1"));
+    // Without pre-packing, the body and the stems read their base weights straight from the
+    // shared mapping and hold no private copy of them (a stem holds only its replaced tensors);
+    // but unpacked MatMul kernels round differently from the packed ones of a whole-model
+    // session, so it is opt-in. Stems run without the memory arena either way: there may be many,
+    // each small, and an arena would keep its activation memory for good.
+    Map<String, String> packing = options.prepack() ? Map.of() : Map.of(NO_PREPACKING, "1");
+    this.bodyFactory =
+        options.prepack() ? factory : new SessionFactory(env, settings, packing, true);
+    this.stemFactory = new SessionFactory(env, settings, packing, false);
     this.files = WeightFiles.create(weightCache, name, env);
   }
 
@@ -577,7 +580,7 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
     }
     try {
       long t0 = System.nanoTime();
-      SessionFactory.Built built = factory.build(mapped.graph(), mapped, List.of());
+      SessionFactory.Built built = bodyFactory.build(mapped.graph(), mapped, List.of());
       lastBodyBuildMs = millisSince(t0); // the session only, not writing the weight files
       return new SharedBody(split, stem, built.session(), mapped);
     } catch (OrtException | RuntimeException e) {

@@ -80,14 +80,17 @@ public final class BenchMain {
     }
     if (s.runs("memory")) {
       Map<String, Map<String, JsonObject>> memory = new LinkedHashMap<>();
+      Map<String, Long> patchedBytes = new LinkedHashMap<>();
       for (String m : s.models()) {
+        Subject subject = Subject.of(m, work);
+        patchedBytes.put(m, subject.patchedBytes(subject.read().model()));
         Map<String, JsonObject> byScenario = new LinkedHashMap<>();
         for (String scenario : Report.memoryScenarios()) {
           byScenario.put(scenario, probe(scenario, m, work));
         }
         memory.put(m, byScenario);
       }
-      report.memory(memory);
+      report.memory(memory, patchedBytes);
     }
     report.finish(Machine.loadAverage());
     report.write(s.out());

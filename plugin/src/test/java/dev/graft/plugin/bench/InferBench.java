@@ -17,8 +17,9 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * What the split costs per inference: one image through stem + shared body ({@code split}) next to
- * one whole-model session ({@code whole}, the plain runtime), in process, one caller.
+ * What the split costs per inference: one image through stem + shared body ({@code split}; {@code
+ * lean}: the same without pre-packed weights) next to one whole-model session ({@code whole}, the
+ * plain runtime), in process, one caller.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -27,7 +28,7 @@ public class InferBench {
   @Param({Subject.VGG, Subject.VIT})
   public String model;
 
-  @Param({"split", "whole"})
+  @Param({"split", "lean", "whole"})
   public String layout;
 
   private Subject subject;
@@ -37,10 +38,13 @@ public class InferBench {
   public void setUp() {
     subject = Subject.of(model, Subject.work());
     runtime =
-        layout.equals("split")
-            ? SplitOrtModelRuntime.open(
-                model, subject.read(), subject.settings("on"), Subject.work().resolve("cache"))
-            : OrtModelRuntime.open(model, subject.read(), subject.settings("off"));
+        layout.equals("whole")
+            ? OrtModelRuntime.open(model, subject.read(), subject.settings("off"))
+            : SplitOrtModelRuntime.open(
+                model,
+                subject.read(),
+                subject.settings("on", layout.equals("lean")),
+                Subject.work().resolve("cache"));
   }
 
   @TearDown(Level.Trial)

@@ -132,6 +132,19 @@ record Subject(String key, Path file, List<String> patched, FloatTensor input) {
     return names;
   }
 
+  /** Bytes of float32 data one variant replaces. */
+  long patchedBytes(OnnxModel model) {
+    long bytes = 0;
+    for (String t : patched) {
+      long n = 1;
+      for (long d : model.dims(t)) {
+        n *= d;
+      }
+      bytes += 4 * n;
+    }
+    return bytes;
+  }
+
   /** Layer names of {@code model} whose weights a patch of this subject replaces (reports). */
   List<String> patchedLayers(OnnxModel model) {
     List<String> layers = new ArrayList<>();
