@@ -14,11 +14,15 @@ import dev.graft.plugin.model.ModelLoader;
 import dev.graft.plugin.model.ModelRegistry;
 import dev.graft.plugin.model.StartupModels;
 import dev.graft.plugin.runtime.PyTorchEngine;
+import dev.graft.plugin.security.ManagementAuth;
+import dev.graft.plugin.state.DurableStates;
+import dev.graft.plugin.state.StateSettings;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import java.util.Optional;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -33,14 +37,20 @@ import java.util.logging.Logger;
  * {@code graft.executor.queue}; a full queue answers 503) and the worker writes the response
  * itself, so {@link #handleRequest} returns {@code null}.
  *
- * <p>Owns the worker pool and every model; {@link #close} (called by the host at shutdown) stops
- * the pool and frees every ONNX Runtime object. Thread safe.
+ * <p>Management paths ({@code /models...}) need the bearer token when {@code management_token} is
+ * set ({@link ManagementAuth}). Every model's adapters are durable in its {@code graft.json}
+ * ({@link DurableStates}), replayed when the model loads.
+ *
+ * <p>Owns the worker pool, the state watcher and every model; {@link #close} (called by the host at
+ * shutdown) stops them and frees every ONNX Runtime object. Thread safe.
  */
 public final class GraftRequestHandler implements RequestHandler<Void>, AutoCloseable {
   private static final Logger LOG = Logger.getLogger(GraftRequestHandler.class.getName());
 
   private final GraftConfig config;
-  private final ModelRegistry registry = new ModelRegistry();
+  private final ManagementAuth auth;
+  private final DurableStates states;
+  private final ModelRegistry registry;
   private final ThreadPoolExecutor workers;
   private final Router router;
 
@@ -66,14 +76,19 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
   /** A handler running requests on {@code workers}, which it owns from now on (tests). */
   GraftRequestHandler(GraftConfig config, ThreadPoolExecutor workers) {
     this.config = config;
+    this.workers = workers;
+    this.auth = ManagementAuth.of(config);
     ModelStore store = ModelStore.of(config);
+    this.states = new DurableStates(store, StateSettings.of(config));
+    this.registry = new ModelRegistry(states);
     this.router =
         new Router(
             registry,
             store,
             new ModelLoader(PyTorchEngine.of(config), config.weightCache()),
-            config.maxRequestSize());
-    this.workers = workers;
+            config.maxRequestSize(),
+            states);
+    auth.warnIfExposed(config);
     try {
       StartupModels.load(config, store, registry);
     } catch (RuntimeException e) {
@@ -102,6 +117,11 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
       FullHttpRequest req,
       QueryStringDecoder decoder,
       String[] segments) {
+    Optional<HttpReply> refused = auth.refusal(decoder.path(), req.headers());
+    if (refused.isPresent()) {
+      ResponseWriter.write(ctx, HttpCall.copyOf(req, decoder, false), refused.get());
+      return null;
+    }
     long declared = parseLength(req.headers().get(HttpHeaderNames.CONTENT_LENGTH));
     if (req.content().readableBytes() > config.maxRequestSize()
         || declared > config.maxRequestSize()) {
@@ -167,6 +187,7 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
       Thread.currentThread().interrupt();
     }
     int models = registry.list().size();
+    states.close();
     registry.close();
     LOG.info("Graft stopped; closed " + models + " model(s)");
   }

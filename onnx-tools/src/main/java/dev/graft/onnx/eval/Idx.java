@@ -83,8 +83,12 @@ public final class Idx {
           throw GraftException.invalid("%s: header claims more than %d bytes", file, MAX_BYTES);
         }
       }
-      byte[] bytes = new byte[(int) total];
-      data.readFully(bytes);
+      // read as the data arrives rather than allocating the header's claim up front
+      byte[] bytes = data.readNBytes((int) total);
+      if (bytes.length != total) {
+        throw GraftException.invalid("%s: truncated IDX file (header claims %d bytes, has %d)",
+            file, total, bytes.length);
+      }
       return new Raw(dims, bytes);
     } catch (NoSuchFileException e) {
       throw GraftException.notFound("%s: no such file", file);

@@ -37,7 +37,6 @@ public final class TensorData {
           "%s: tensor %s has data type %s, not floating point", source, t.getName(), typeName(type));
     }
     ByteBuffer raw = rawBytes(t, baseDir, source);
-    float[] out = new float[n];
     if (raw != null) {
       int width = elementSize(type);
       if ((long) raw.remaining() != (long) n * width) {
@@ -45,6 +44,7 @@ public final class TensorData {
             "%s: tensor %s should hold %d bytes of data, has %d",
             source, t.getName(), (long) n * width, raw.remaining());
       }
+      float[] out = new float[n]; // only now: the shape's claim is backed by data
       raw.order(ByteOrder.LITTLE_ENDIAN);
       switch (type) {
         case TensorProto.DataType.FLOAT_VALUE -> raw.asFloatBuffer().get(out);
@@ -76,6 +76,7 @@ public final class TensorData {
       throw GraftException.invalid(
           "%s: tensor %s should hold %d values, has %d", source, t.getName(), n, typed);
     }
+    float[] out = new float[n];
     for (int i = 0; i < n; i++) {
       out[i] =
           switch (type) {

@@ -196,7 +196,11 @@ public final class RwsSignature {
       throw GraftException.invalid("%s: tensor %s: %d levels need %d bits, file says %d", source,
           d.getTensor(), q.getLevels(), bits, q.getBits());
     }
-    long packedBytes = (count * bits + 7) / 8;
+    if (count > Integer.MAX_VALUE - 8) {
+      throw GraftException.invalid("%s: tensor %s: %d elements is too many", source, d.getTensor(),
+          count);
+    }
+    long packedBytes = (count * bits + 7) / 8; // count < 2^31, bits <= 16: no overflow
     if (packedBytes != d.getCodes().size()) {
       throw GraftException.invalid("%s: tensor %s: %d codes need %d bytes, file has %d", source,
           d.getTensor(), count, packedBytes, d.getCodes().size());
@@ -204,7 +208,7 @@ public final class RwsSignature {
     int channels;
     int axis = (int) q.getAxis();
     if (q.getGranularity() == Quantization.Granularity.PER_CHANNEL) {
-      if (axis >= dims.length) {
+      if (axis < 0 || axis >= dims.length) { // axis is uint32: large values read as negative
         throw GraftException.invalid("%s: tensor %s: channel axis %d out of range", source,
             d.getTensor(), axis);
       }

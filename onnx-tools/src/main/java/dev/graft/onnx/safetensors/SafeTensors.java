@@ -115,7 +115,8 @@ public final class SafeTensors {
         }
         entries.put(e.getKey(), new Entry(e.getKey(), dtype, shape, begin, end));
       } catch (NullPointerException | IllegalStateException | ClassCastException
-          | IndexOutOfBoundsException | NumberFormatException | ArithmeticException ex) {
+          | IndexOutOfBoundsException | NumberFormatException | ArithmeticException
+          | UnsupportedOperationException ex) { // gson's getAsX on an object, array or null
         throw GraftException.invalid("%s: malformed header entry %s (%s)", source, e.getKey(), ex);
       }
     }
@@ -170,7 +171,7 @@ public final class SafeTensors {
         case "U8", "BOOL" -> data.get(at + i) & 0xff;
         case "I16" -> data.getShort(at + 2 * i);
         case "I32" -> data.getInt(at + 4 * i);
-        case "I64" -> Math.toIntExact(data.getLong(at + 8 * i));
+        case "I64" -> toInt(data.getLong(at + 8 * i), source, name);
         default -> throw GraftException.invalid("%s: tensor %s is %s, not an integer type", source,
             name, e.dtype());
       };
@@ -178,7 +179,14 @@ public final class SafeTensors {
     return out;
   }
 
-  private Entry require(String name) {
+  private static int toInt(long v, String source, String name) {
+    if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
+      throw GraftException.invalid("%s: tensor %s: value %d does not fit an int", source, name, v);
+    }
+    return (int) v;
+  }
+
+    private Entry require(String name) {
     Entry e = entries.get(name);
     if (e == null) {
       throw GraftException.notFound("%s: no tensor named '%s' (has %s)", source, name,

@@ -234,6 +234,8 @@ public final class GraftConfig {
 
   @Override
   public String toString() {
-    return "GraftConfig" + properties + " (model store " + modelStore + ")";
+    Map<String, String> shown = new TreeMap<>(properties);
+    shown.computeIfPresent("management_token", (k, v) -> "<redacted>");
+    return "GraftConfig" + shown + " (model store " + modelStore + ")";
   }
 }

@@ -16,8 +16,10 @@ import java.util.regex.Pattern;
  * <p>A reference is a path (relative paths resolve against the store) or a {@code file:} URI. It
  * must stay inside the store after normalisation ({@code ..} cannot escape) and after resolving
  * symbolic links (a link inside the store that points elsewhere is refused). Anything else, and any
- * other URL scheme, is refused unless the whole reference matches {@code model_url_pattern}.
- * Immutable and thread safe.
+ * other URL scheme, is refused unless the whole reference matches {@code model_url_pattern}; a
+ * reference with a {@code ..} segment (also percent-encoded in a {@code file:} URI) never gets that
+ * exemption, so a pattern such as {@code /data/models/.*} cannot be escaped with {@code
+ * /data/models/../../etc}. Immutable and thread safe.
  */
 public final class ModelStore {
   private static final Pattern SCHEME = Pattern.compile("^[a-zA-Z][a-zA-Z0-9+.-]*:.*");
@@ -55,16 +57,20 @@ public final class ModelStore {
     if (reference == null || reference.isBlank()) {
       throw GraftException.invalid("%s is required", what);
     }
-    boolean allowed = urlPattern != null && urlPattern.matcher(reference).matches();
-    Path path = toPath(reference, what, allowed);
+    boolean matches = urlPattern != null && urlPattern.matcher(reference).matches();
+    Path path = toPath(reference, what, matches);
+    boolean climbs = hasParentSegment(path);
     Path absolute = root.resolve(path).normalize();
-    if (allowed) {
+    if (matches && !climbs) {
       return absolute;
     }
     if (!absolute.startsWith(root)) {
       throw GraftException.invalid(
-          "%s '%s' is outside the model store (set model_url_pattern to allow it)",
-          what, reference);
+          matches
+              ? "%s '%s' leaves the model store with '..', which model_url_pattern cannot allow"
+              : "%s '%s' is outside the model store (set model_url_pattern to allow it)",
+          what,
+          reference);
     }
     requireRealPathInside(absolute, reference, what);
     return absolute;
@@ -90,6 +96,15 @@ public final class ModelStore {
       throw GraftException.invalid(
           "%s '%s' is not a valid path or file URI: %s", what, reference, e.getMessage());
     }
+  }
+
+  private static boolean hasParentSegment(Path path) {
+    for (Path part : path) {
+      if (part.toString().equals("..")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean looksLikeWindowsDrive(String reference) {

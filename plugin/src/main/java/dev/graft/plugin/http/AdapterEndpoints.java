@@ -6,29 +6,36 @@ import dev.graft.plugin.model.ModelRegistry;
 import dev.graft.plugin.patch.Adapter;
 import dev.graft.plugin.patch.ModelAdapters;
 import dev.graft.plugin.patch.SignatureSource;
+import dev.graft.plugin.state.DurableStates;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** {@code /models/{m}/adapters}: RWS signatures on live models. Stateless; thread safe. */
+/**
+ * {@code /models/{m}/adapters}: RWS signatures on live models. Changes go through the model's
+ * durable state (written to {@code graft.json} before they go live). Stateless; thread safe.
+ */
 final class AdapterEndpoints {
   private final ModelRegistry registry;
   private final ModelStore store;
   private final long maxBytes;
+  private final DurableStates states;
 
-  AdapterEndpoints(ModelRegistry registry, ModelStore store, long maxBytes) {
+  AdapterEndpoints(ModelRegistry registry, ModelStore store, long maxBytes, DurableStates states) {
     this.registry = registry;
     this.store = store;
     this.maxBytes = maxBytes;
+    this.states = states;
   }
 
   /** {@code POST /models/{m}/adapters?name=&src=&alpha=&attach=&transfer=} or a body. */
   HttpReply register(String model, HttpCall call) {
-    ModelAdapters adapters = registry.get(model).adapters();
+    registry.get(model);
     String name = call.requireParam("name");
     double alpha = call.doubleParam("alpha").orElse(1.0);
     boolean attach = call.booleanParam("attach").orElse(true);
     boolean transfer = call.booleanParam("transfer").orElse(false);
     SignatureSource.Loaded loaded;
+    byte[] upload = null;
     if (call.param("src").isPresent()) {
       if (call.body().length > 0) {
         throw GraftException.invalid("give src or the .rws file as body, not both");
@@ -37,8 +44,9 @@ final class AdapterEndpoints {
       loaded = SignatureSource.readFile(store.resolve(src, "src"), src, maxBytes);
     } else {
       loaded = SignatureSource.fromBody(call.body());
+      upload = call.body();
     }
-    Adapter a = adapters.register(name, loaded, alpha, attach, transfer);
+    Adapter a = states.of(model).register(name, loaded, upload, alpha, attach, transfer);
     return HttpReply.ok(Views.adapter(a));
   }
 
@@ -58,17 +66,16 @@ final class AdapterEndpoints {
 
   /** {@code POST /models/{m}/adapters/{a}/update?alpha=&attach=}. */
   HttpReply update(String model, String name, HttpCall call) {
+    registry.get(model);
     Adapter a =
-        registry
-            .get(model)
-            .adapters()
-            .update(name, call.doubleParam("alpha"), call.booleanParam("attach"));
+        states.of(model).update(name, call.doubleParam("alpha"), call.booleanParam("attach"));
     return HttpReply.ok(Views.adapter(a));
   }
 
   /** {@code DELETE /models/{m}/adapters/{a}}. */
   HttpReply remove(String model, String name) {
-    registry.get(model).adapters().remove(name);
+    registry.get(model);
+    states.of(model).remove(name);
     return HttpReply.ok(Views.status("Adapter \"" + name + "\" removed"));
   }
 }

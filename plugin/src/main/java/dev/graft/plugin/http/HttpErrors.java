@@ -34,6 +34,7 @@ public final class HttpErrors {
   static String type(HttpResponseStatus status) {
     return switch (status.code()) {
       case 400 -> "BadRequestException";
+      case 401 -> "UnauthorizedException";
       case 404 -> "NotFoundException";
       case 405 -> "MethodNotAllowedException";
       case 409 -> "ConflictException";

@@ -4,6 +4,7 @@ import dev.graft.plugin.config.ModelStore;
 import dev.graft.plugin.model.ModelLoader;
 import dev.graft.plugin.model.ModelRegistry;
 import dev.graft.plugin.model.ServedModel;
+import dev.graft.plugin.state.DurableStates;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -13,11 +14,14 @@ final class ModelEndpoints {
   private final ModelRegistry registry;
   private final ModelLoader loader;
   private final ModelStore store;
+  private final DurableStates states;
 
-  ModelEndpoints(ModelRegistry registry, ModelLoader loader, ModelStore store) {
+  ModelEndpoints(
+      ModelRegistry registry, ModelLoader loader, ModelStore store, DurableStates states) {
     this.registry = registry;
     this.loader = loader;
     this.store = store;
+    this.states = states;
   }
 
   /** {@code POST /models?url=&model_name=}. */
@@ -36,10 +40,12 @@ final class ModelEndpoints {
     return HttpReply.ok(Map.of("models", models));
   }
 
-  /** {@code GET /models/{m}}: a one-element array, like DJL's describe. */
+  /** {@code GET /models/{m}}: a one-element array, like DJL's describe, plus state problems. */
   HttpReply describe(String name) {
     ServedModel m = registry.get(name);
-    return HttpReply.ok(List.of(Views.describe(m)));
+    Map<String, Object> v = Views.describe(m);
+    v.put("problems", states.problems(name));
+    return HttpReply.ok(List.of(v));
   }
 
   /** {@code DELETE /models/{m}}. */

@@ -20,10 +20,35 @@ import java.util.regex.Pattern;
 public final class ModelRegistry implements AutoCloseable {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,128}");
 
+  /**
+   * Hears of models entering and leaving the registry (the durable state attaches here). Called
+   * outside the registry's lock.
+   */
+  public interface Lifecycle {
+    /**
+     * A model was loaded and is about to be published: it serves no request yet. Throwing refuses
+     * the registration (the model is then closed).
+     */
+    default void loaded(ServedModel model) {}
+
+    /** A model left the registry and is about to be closed. Must not throw. */
+    default void removed(ServedModel model) {}
+  }
+
+  private final Lifecycle lifecycle;
+
   private final Object lock = new Object();
   private final Map<String, ServedModel> models = new TreeMap<>(); // guarded by lock
   private final Set<String> loading = new HashSet<>(); // guarded by lock
   private boolean closed; // guarded by lock
+
+  public ModelRegistry() {
+    this(new Lifecycle() {});
+  }
+
+  public ModelRegistry(Lifecycle lifecycle) {
+    this.lifecycle = lifecycle;
+  }
 
   /**
    * Loads and registers a model under {@code name}.
@@ -44,8 +69,11 @@ public final class ModelRegistry implements AutoCloseable {
       }
     }
     ServedModel model = null;
+    boolean announced = false;
     try {
       model = load.get();
+      lifecycle.loaded(model);
+      announced = true;
       synchronized (lock) {
         if (!closed) {
           models.put(name, model);
@@ -54,6 +82,9 @@ public final class ModelRegistry implements AutoCloseable {
       }
       throw new GraftException(GraftException.Code.UNAVAILABLE, "the plugin is shutting down");
     } catch (RuntimeException | Error e) {
+      if (announced) {
+        lifecycle.removed(model);
+      }
       if (model != null) {
         model.close();
       }
@@ -98,6 +129,7 @@ public final class ModelRegistry implements AutoCloseable {
     if (m == null) {
       throw GraftException.notFound("model %s not found", name);
     }
+    lifecycle.removed(m);
     m.close();
   }
 
@@ -110,7 +142,10 @@ public final class ModelRegistry implements AutoCloseable {
       all = new ArrayList<>(models.values());
       models.clear();
     }
-    all.forEach(ServedModel::close);
+    for (ServedModel m : all) {
+      lifecycle.removed(m);
+      m.close();
+    }
   }
 
   private static void checkName(String name) {

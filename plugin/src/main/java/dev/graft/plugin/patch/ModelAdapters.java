@@ -9,6 +9,7 @@ import dev.graft.onnx.rws.RwsPatch;
 import dev.graft.plugin.runtime.ModelRuntime;
 import dev.graft.plugin.runtime.Weights;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +18,7 @@ import java.util.OptionalDouble;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
@@ -31,6 +33,9 @@ import java.util.stream.Collectors;
  * <p>Every change validates everything, has the runtime build and swap in the new weights, and only
  * then records the new adapter set; a refused change leaves both untouched. Changes of one model
  * are serialised by a lock that inference never takes. Reads are lock-free snapshots.
+ *
+ * <p>A {@link Journal} (see {@code dev.graft.plugin.state}) makes every validated change durable
+ * before it goes live; {@link #restore} applies a set read back from it.
  */
 public final class ModelAdapters {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,128}");
@@ -42,6 +47,20 @@ public final class ModelAdapters {
   private final ReentrantLock lock = new ReentrantLock();
   // written under lock; an immutable sorted map
   private volatile SortedMap<String, Adapter> adapters = Collections.emptySortedMap();
+  private volatile Journal journal = next -> {}; // written under lock
+
+  /**
+   * Persists an adapter set before it goes live (write-ahead). Called with the change lock held, after
+   * every check passed and before the runtime swaps; throwing refuses the change, which then leaves
+   * the adapters and the weights untouched.
+   */
+  @FunctionalInterface
+  public interface Journal {
+    /**
+     * @param next the complete set about to be live, sorted by name
+     */
+    void record(List<Adapter> next);
+  }
 
   /**
    * @param base the model's base weights (ONNX or TorchScript), never modified
@@ -52,6 +71,68 @@ public final class ModelAdapters {
     this.base = base;
     this.fingerprint = base.fingerprint();
     this.runtime = runtime;
+  }
+
+  /** Makes later changes go through {@code journal} first; the default journal keeps nothing. */
+  public void useJournal(Journal journal) {
+    lock.lock();
+    try {
+      this.journal = journal;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Runs {@code action} holding this model's change lock (reentrant), so that reads and changes made
+   * inside it are atomic with respect to every other change of the model.
+   */
+  public <T> T withLock(Supplier<T> action) {
+    lock.lock();
+    try {
+      return action.get();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Makes {@code set} the live adapter set as a whole, without journaling it (it was read from the
+   * journal: start-up replay, or a change made by another replica).
+   *
+   * @throws GraftException as {@link #check} for any adapter of the set, {@code INVALID_ARGUMENT}
+   *     for a repeated name; the adapters and weights are then unchanged
+   */
+  public void restore(Collection<Adapter> set) {
+    SortedMap<String, Adapter> next = new TreeMap<>();
+    for (Adapter a : set) {
+      check(a);
+      if (next.put(a.name(), a) != null) {
+        throw GraftException.invalid("adapter %s is given twice", a.name());
+      }
+    }
+    lock.lock();
+    try {
+      SortedMap<String, Adapter> frozen = Collections.unmodifiableSortedMap(next);
+      if (!terms(frozen).equals(terms(adapters))) {
+        runtime.swapWeights(weightsOf(frozen));
+      }
+      adapters = frozen;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Checks that an adapter could be part of this model's set: its name, its alpha and its
+   * signature's fingerprint (architecture always, base weights unless {@code transfer}).
+   *
+   * @throws GraftException {@code INVALID_ARGUMENT} or {@code FAILED_PRECONDITION}
+   */
+  public void check(Adapter a) {
+    checkName(a.name());
+    checkAlpha(a.alpha());
+    a.signature().requireApplicableTo(fingerprint, "model " + model, a.transfer());
   }
 
   /** Adapters of an ONNX model. */
@@ -160,10 +241,23 @@ public final class ModelAdapters {
     }
   }
 
-  /** Makes {@code next} live when it changes the weights, then records it. Caller holds lock. */
+  /**
+   * Journals {@code next}, makes it live when it changes the weights, then records it. When the swap
+   * fails the journal gets the unchanged set back. Caller holds lock.
+   */
   private void commit(SortedMap<String, Adapter> next) {
+    journal.record(List.copyOf(next.values()));
     if (!terms(next).equals(terms(adapters))) {
-      runtime.swapWeights(weightsOf(next));
+      try {
+        runtime.swapWeights(weightsOf(next));
+      } catch (RuntimeException | Error e) {
+        try {
+          journal.record(List.copyOf(adapters.values()));
+        } catch (RuntimeException undo) {
+          e.addSuppressed(undo);
+        }
+        throw e;
+      }
     }
     adapters = next;
   }
