@@ -20,4 +20,8 @@ interface ServedLoad extends AutoCloseable {
 
   /** Attaches (or detaches, when {@code attach} is false) the benchmark adapter; for churn. */
   void patch(boolean attach) throws Exception;
+
+  /** Closes the client side (connections); the host is stopped by whoever started it. */
+  @Override
+  void close() throws java.io.IOException;
 }

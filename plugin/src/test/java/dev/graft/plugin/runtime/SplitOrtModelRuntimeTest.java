@@ -210,21 +210,23 @@ class SplitOrtModelRuntimeTest {
     float[] base = OrtModelRuntimeTest.logits(runtime, x);
     List<FloatTensor> patch = OrtModelRuntimeTest.gaussianNoisePatch();
 
-    try (SplitOrtModelRuntime.Variant v = runtime.variant(new Weights("noise@1.0", patch))) {
-      InferenceResult r = v.infer(Map.of("input", x), Set.of());
-      assertThat(r.weights()).isEqualTo("noise@1.0");
-      assertThat(r.outputs().get(0).data())
-          .containsExactly(offline(Fixtures.vggModel("clean").withTensors(patch)));
-      assertThat(v.isSplit()).isTrue();
-      assertThat(OrtModelRuntimeTest.logits(runtime, x))
-          .as("current unchanged")
-          .containsExactly(base);
-      v.close();
-      assertThatThrownBy(() -> v.infer(Map.of("input", x), Set.of()))
-          .isInstanceOfSatisfying(
-              GraftException.class,
-              e -> assertThat(e.code()).isEqualTo(GraftException.Code.UNAVAILABLE));
-    }
+    SplitOrtModelRuntime.Variant v = runtime.variant(new Weights("noise@1.0", patch));
+    InferenceResult r = v.infer(Map.of("input", x), Set.of());
+    assertThat(r.weights()).isEqualTo("noise@1.0");
+    assertThat(r.outputs().get(0).data())
+        .containsExactly(offline(Fixtures.vggModel("clean").withTensors(patch)));
+    assertThat(v.isSplit()).isTrue();
+    assertThat(OrtModelRuntimeTest.logits(runtime, x))
+        .as("current unchanged")
+        .containsExactly(base);
+
+    v.close();
+    v.close();
+    assertThatThrownBy(() -> v.infer(Map.of("input", x), Set.of()))
+        .as("a closed variant (closing twice is harmless)")
+        .isInstanceOfSatisfying(
+            GraftException.class,
+            e -> assertThat(e.code()).isEqualTo(GraftException.Code.UNAVAILABLE));
   }
 
   @Test
