@@ -303,6 +303,8 @@ public final class GraftServer implements AutoCloseable {
       Map<String, String> all = new LinkedHashMap<>();
       all.put("inference_address", "http://127.0.0.1:0");
       all.put("management_address", "http://127.0.0.1:0");
+      // the plugin's gRPC endpoint on a free port too: the default 8082 would collide between runs
+      all.put("grpc_address", "127.0.0.1:0");
       all.put("model_store", store.toString());
       all.put("plugin_folder", plugins.toString());
       all.putAll(properties);

@@ -18,8 +18,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code graft inspect MODEL.onnx|MODEL.pt}: the weight layers in order. */
-@Command(name = "inspect", description = "List a model's weight layers (Conv, Gemm, MatMul) in order"
-    + " (ONNX or TorchScript .pt).")
+@Command(
+    name = "inspect",
+    description =
+        "List a model's weight layers (Conv, Gemm, MatMul) in order"
+            + " (ONNX or TorchScript .pt).")
 final class InspectCommand implements Runnable {
   @Parameters(paramLabel = "MODEL.onnx|MODEL.pt")
   Path model;
@@ -67,14 +70,25 @@ final class InspectCommand implements Runnable {
     for (TensorProto t : m.tensors().values()) {
       params += t.getDimsList().stream().reduce(1L, (a, b) -> a * b);
     }
-    out.printf("%s: IR %d, %s %s, %d weight layers, %,d constant values%n", model,
-        m.proto().getIrVersion(), m.proto().getProducerName(), m.proto().getProducerVersion(),
-        layers.size(), params);
+    out.printf(
+        "%s: IR %d, %s %s, %d weight layers, %,d constant values%n",
+        model,
+        m.proto().getIrVersion(),
+        m.proto().getProducerName(),
+        m.proto().getProducerVersion(),
+        layers.size(),
+        params);
     out.printf("%-4s %-24s %-14s %-28s %-18s %s%n", "#", "layer", "op", "weight", "shape", "bias");
     int i = 0;
     for (WeightLayer l : layers) {
-      out.printf("%-4d %-24s %-14s %-28s %-18s %s%n", i++, l.name(), l.opType(), l.weight(),
-          Arrays.toString(m.dims(l.weight())), l.bias() == null ? "-" : l.bias());
+      out.printf(
+          "%-4d %-24s %-14s %-28s %-18s %s%n",
+          i++,
+          l.name(),
+          l.opType(),
+          l.weight(),
+          Arrays.toString(m.dims(l.weight())),
+          l.bias() == null ? "-" : l.bias());
     }
   }
 
@@ -109,13 +123,20 @@ final class InspectCommand implements Runnable {
       out.println(new GsonBuilder().setPrettyPrinting().create().toJson(root));
       return;
     }
-    out.printf("%s: PyTorch archive, %d tensors, %d weight layers (registration order), %,d values%n",
+    out.printf(
+        "%s: PyTorch archive, %d tensors, %d weight layers (registration order), %,d values%n",
         model, m.tensors().size(), m.layers().size(), values);
     out.printf("%-4s %-24s %-14s %-28s %-18s %s%n", "#", "layer", "op", "weight", "shape", "bias");
     int i = 0;
     for (WeightLayer l : m.layers()) {
-      out.printf("%-4d %-24s %-14s %-28s %-18s %s%n", i++, l.name(), l.opType(), l.weight(),
-          Arrays.toString(m.dims(l.weight())), l.bias() == null ? "-" : l.bias());
+      out.printf(
+          "%-4d %-24s %-14s %-28s %-18s %s%n",
+          i++,
+          l.name(),
+          l.opType(),
+          l.weight(),
+          Arrays.toString(m.dims(l.weight())),
+          l.bias() == null ? "-" : l.bias());
     }
   }
 }

@@ -38,43 +38,68 @@ final class RwsCommand implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
-  @Command(name = "extract", description = "Extract a signature from a clean and a robust model"
-      + " (ONNX or TorchScript .pt; tensors are matched by name).")
+  @Command(
+      name = "extract",
+      description =
+          "Extract a signature from a clean and a robust model"
+              + " (ONNX or TorchScript .pt; tensors are matched by name).")
   static final class Extract implements Runnable {
-    @Option(names = "--clean", required = true, paramLabel = "C.onnx|C.pt") Path clean;
-    @Option(names = "--robust", required = true, paramLabel = "R.onnx|R.pt") Path robust;
+    @Option(names = "--clean", required = true, paramLabel = "C.onnx|C.pt")
+    Path clean;
 
-    @Option(names = "--pretrained", paramLabel = "P.onnx|P.pt",
+    @Option(names = "--robust", required = true, paramLabel = "R.onnx|R.pt")
+    Path robust;
+
+    @Option(
+        names = "--pretrained",
+        paramLabel = "P.onnx|P.pt",
         description = "Common starting point: project out the clean fine-tuning direction.")
     Path pretrained;
 
     @Option(names = "--keep", paramLabel = "K", description = "Keep the first K weight layers.")
     Integer keep;
 
-    @Option(names = "--layers", split = ",", paramLabel = "a,b,...",
+    @Option(
+        names = "--layers",
+        split = ",",
+        paramLabel = "a,b,...",
         description = "Keep these layers (names as printed by graft inspect).")
     List<String> layers;
 
-    @Option(names = "--auto-share", defaultValue = "0.30", paramLabel = "S",
-        description = "Without --keep/--layers: shortest prefix holding this share of the total relative "
-            + "weight change (default ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--auto-share",
+        defaultValue = "0.30",
+        paramLabel = "S",
+        description =
+            "Without --keep/--layers: shortest prefix holding this share of the total relative "
+                + "weight change (default ${DEFAULT-VALUE}).")
     double autoShare;
 
-    @Option(names = "--levels", paramLabel = "N", description = "Quantisation levels (default 256).")
+    @Option(
+        names = "--levels",
+        paramLabel = "N",
+        description = "Quantisation levels (default 256).")
     Integer levels;
 
     @Option(names = "--bits", paramLabel = "B", description = "Quantisation bits (levels = 2^B).")
     Integer bits;
 
-    @Option(names = "--per-channel", description = "One range per output channel instead of per tensor.")
+    @Option(
+        names = "--per-channel",
+        description = "One range per output channel instead of per tensor.")
     boolean perChannel;
 
-    @Option(names = "--name", required = true) String name;
+    @Option(names = "--name", required = true)
+    String name;
 
     @Option(names = "--corruption", description = "Corruption label (default: the name).")
     String corruption;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "NAME.rws") Path output;
+    @Option(
+        names = {"-o", "--output"},
+        required = true,
+        paramLabel = "NAME.rws")
+    Path output;
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -91,32 +116,43 @@ final class RwsCommand implements Runnable {
       }
       int n = bits != null ? 1 << bits : levels != null ? levels : 256;
       RwsExtractor.Options options =
-          new RwsExtractor.Options(name, corruption == null ? name : corruption, keep, layers, n,
-              perChannel, autoShare);
+          new RwsExtractor.Options(
+              name, corruption == null ? name : corruption, keep, layers, n, perChannel, autoShare);
       ModelWeights c = ModelWeights.load(clean);
       ModelWeights r = ModelWeights.load(robust);
       ModelWeights p = pretrained == null ? null : ModelWeights.load(pretrained);
       RwsExtractor.Result result = RwsExtractor.extract(c, r, p, options);
       result.signature().write(output);
       PrintWriter out = spec.commandLine().getOut();
-      out.printf("%s: %d layers (%s): %s%n", output, result.kept().size(), result.selection(),
+      out.printf(
+          "%s: %d layers (%s): %s%n",
+          output,
+          result.kept().size(),
+          result.selection(),
           result.kept().stream().map(WeightLayer::name).toList());
-      out.printf("  %s, %d levels (%d bits), %s, %,d bytes%n",
-          p == null ? "plain difference" : "projected against the clean direction", n,
-          LinearQuantizer.bitsFor(n), perChannel ? "per channel" : "per tensor",
+      out.printf(
+          "  %s, %d levels (%d bits), %s, %,d bytes%n",
+          p == null ? "plain difference" : "projected against the clean direction",
+          n,
+          LinearQuantizer.bitsFor(n),
+          perChannel ? "per channel" : "per tensor",
           result.signature().serializedSize());
     }
   }
 
   @Command(name = "inspect", description = "Show a signature's layers, sizes and errors.")
   static final class Inspect implements Runnable {
-    @Parameters(paramLabel = "F.rws") Path file;
+    @Parameters(paramLabel = "F.rws")
+    Path file;
 
-    @Option(names = "--model", paramLabel = "M.onnx",
+    @Option(
+        names = "--model",
+        paramLabel = "M.onnx",
         description = "Also compare the size with this model file.")
     Path model;
 
-    @Option(names = "--json") boolean json;
+    @Option(names = "--json")
+    boolean json;
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -187,42 +223,69 @@ final class RwsCommand implements Runnable {
         out.println(new GsonBuilder().setPrettyPrinting().create().toJson(o));
         return;
       }
-      out.printf("%s: signature '%s' (corruption %s), %,d bytes, %d tensors in %d layers%n", file,
-          sig.name(), sig.corruption(), fileBytes, sig.deltas().size(), sig.layers().size());
-      out.printf("  extracted by %s %s, %s, keep %d, %d levels, base weights %s%n",
-          sig.proto().getProvenance().getTool(), sig.proto().getProvenance().getToolVersion(),
-          sig.proto().getProvenance().getSelection(), sig.proto().getProvenance().getKeep(),
-          sig.proto().getProvenance().getLevels(), sig.fingerprint().weightsSha256().substring(0, 16));
-      out.printf("  compression: %.1fx vs the model's fp32 weights (%,d bytes), %.1fx vs the kept layers"
-          + " (%,d bytes)%n", vsModel, allFloats * 4, vsKept, keptFloats * 4);
+      out.printf(
+          "%s: signature '%s' (corruption %s), %,d bytes, %d tensors in %d layers%n",
+          file, sig.name(), sig.corruption(), fileBytes, sig.deltas().size(), sig.layers().size());
+      out.printf(
+          "  extracted by %s %s, %s, keep %d, %d levels, base weights %s%n",
+          sig.proto().getProvenance().getTool(),
+          sig.proto().getProvenance().getToolVersion(),
+          sig.proto().getProvenance().getSelection(),
+          sig.proto().getProvenance().getKeep(),
+          sig.proto().getProvenance().getLevels(),
+          sig.fingerprint().weightsSha256().substring(0, 16));
+      out.printf(
+          "  compression: %.1fx vs the model's fp32 weights (%,d bytes), %.1fx vs the kept layers"
+              + " (%,d bytes)%n",
+          vsModel, allFloats * 4, vsKept, keptFloats * 4);
       if (modelFile != null) {
-        out.printf("  compression: %.1fx vs the model file %s (%,d bytes)%n",
+        out.printf(
+            "  compression: %.1fx vs the model file %s (%,d bytes)%n",
             (double) modelFile / fileBytes, model, modelFile);
       }
-      out.printf("  %-12s %-20s %-16s %-7s %-10s %s%n", "layer", "tensor", "shape", "bits", "bytes",
-          "rel. error");
+      out.printf(
+          "  %-12s %-20s %-16s %-7s %-10s %s%n",
+          "layer", "tensor", "shape", "bits", "bytes", "rel. error");
       for (LayerDelta d : sig.proto().getLayersList()) {
-        out.printf("  %-12s %-20s %-16s %-7s %-10d %.2e%n", d.getLayer(), d.getTensor(),
-            d.getDimsList(), d.getQuantization().getBits() + (d.getQuantization().getGranularity()
-                == dev.graft.onnx.rws.proto.Quantization.Granularity.PER_CHANNEL ? "/ch" : ""),
-            d.getCodes().size(), d.getReconstructionError());
+        out.printf(
+            "  %-12s %-20s %-16s %-7s %-10d %.2e%n",
+            d.getLayer(),
+            d.getTensor(),
+            d.getDimsList(),
+            d.getQuantization().getBits()
+                + (d.getQuantization().getGranularity()
+                        == dev.graft.onnx.rws.proto.Quantization.Granularity.PER_CHANNEL
+                    ? "/ch"
+                    : ""),
+            d.getCodes().size(),
+            d.getReconstructionError());
       }
     }
   }
 
   @Command(name = "apply", description = "Patch a model offline: W = W_model + Σ α·RWS.")
   static final class Apply implements Runnable {
-    @Option(names = "--model", required = true, paramLabel = "M.onnx") Path model;
+    @Option(names = "--model", required = true, paramLabel = "M.onnx")
+    Path model;
 
-    @Option(names = "--rws", required = true, paramLabel = "A.rws[:alpha]",
+    @Option(
+        names = "--rws",
+        required = true,
+        paramLabel = "A.rws[:alpha]",
         description = "A signature, optionally scaled (repeatable to compose).")
     List<String> signatures;
 
-    @Option(names = "--transfer",
-        description = "Allow a model whose base weights differ from the signature's (same architecture).")
+    @Option(
+        names = "--transfer",
+        description =
+            "Allow a model whose base weights differ from the signature's (same architecture).")
     boolean transfer;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.onnx") Path output;
+    @Option(
+        names = {"-o", "--output"},
+        required = true,
+        paramLabel = "OUT.onnx")
+    Path output;
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -231,7 +294,8 @@ final class RwsCommand implements Runnable {
       if (TorchScriptModel.isArchive(model)) {
         throw GraftException.invalid(
             "%s is a PyTorch archive; apply writes ONNX models only (Graft patches TorchScript"
-                + " models live, with the same signatures)", model);
+                + " models live, with the same signatures)",
+            model);
       }
       OnnxModel m = OnnxModel.load(model);
       Fingerprint target = Fingerprint.of(m);
@@ -243,15 +307,19 @@ final class RwsCommand implements Runnable {
         term.signature().requireApplicableTo(target, model.toString(), true);
         if (!sameBase && !transfer) {
           throw GraftException.precondition(
-              "%s: signature %s was extracted against other base weights than %s; pass --transfer to"
-                  + " patch an updated model of the same architecture", arg, term.signature().name(),
-              model);
+              "%s: signature %s was extracted against other base weights than %s; pass --transfer"
+                  + " to patch an updated model of the same architecture",
+              arg, term.signature().name(), model);
         }
         terms.add(term);
       }
       List<FloatTensor> patched = RwsPatch.apply(m::floatTensor, terms);
       m.withTensors(patched).save(output);
-      out.printf("%s: patched %d tensors of %s with %s%n", output, patched.size(), model,
+      out.printf(
+          "%s: patched %d tensors of %s with %s%n",
+          output,
+          patched.size(),
+          model,
           terms.stream().map(t -> t.signature().name() + "@" + t.alpha()).toList());
     }
 

@@ -22,6 +22,10 @@ public final class Fixtures {
     return root().resolve("rws").resolve(file);
   }
 
+  public static Path ofq(String file) {
+    return root().resolve("ofq").resolve(file);
+  }
+
   public static Path vgg(String variant) {
     return rws("mnist-vgg-" + variant + ".onnx");
   }

@@ -4,15 +4,21 @@ import ai.djl.serving.plugins.RequestHandler;
 import dev.graft.onnx.GraftException;
 import dev.graft.plugin.config.GraftConfig;
 import dev.graft.plugin.config.ModelStore;
+import dev.graft.plugin.grpc.GrpcServer;
 import dev.graft.plugin.http.HttpCall;
 import dev.graft.plugin.http.HttpErrors;
 import dev.graft.plugin.http.HttpReply;
+import dev.graft.plugin.http.RequestMetrics;
 import dev.graft.plugin.http.ResponseWriter;
 import dev.graft.plugin.http.Router;
 import dev.graft.plugin.internal.WorkerPool;
+import dev.graft.plugin.kserve.KServeInference;
+import dev.graft.plugin.metrics.Metrics;
 import dev.graft.plugin.model.ModelLoader;
 import dev.graft.plugin.model.ModelRegistry;
+import dev.graft.plugin.model.ServedModel;
 import dev.graft.plugin.model.StartupModels;
+import dev.graft.plugin.patch.RequestWeights;
 import dev.graft.plugin.runtime.PyTorchEngine;
 import dev.graft.plugin.security.ManagementAuth;
 import dev.graft.plugin.state.DurableStates;
@@ -22,6 +28,9 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import java.net.InetSocketAddress;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -41,8 +50,12 @@ import java.util.logging.Logger;
  * set ({@link ManagementAuth}). Every model's adapters are durable in its {@code graft.json}
  * ({@link DurableStates}), replayed when the model loads.
  *
- * <p>Owns the worker pool, the state watcher and every model; {@link #close} (called by the host at
- * shutdown) stops them and frees every ONNX Runtime object. Thread safe.
+ * <p>Also serves KServe v2 over gRPC on {@code grpc_address} (see {@link GrpcServer}), started once
+ * the start-up models are loaded; gRPC inferences share the same worker pool.
+ *
+ * <p>Owns the worker pool, the gRPC server, the state watcher and every model; {@link #close}
+ * (called by the host at shutdown) stops gRPC, then the rest, and frees every ONNX Runtime object.
+ * Thread safe.
  */
 public final class GraftRequestHandler implements RequestHandler<Void>, AutoCloseable {
   private static final Logger LOG = Logger.getLogger(GraftRequestHandler.class.getName());
@@ -53,6 +66,10 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
   private final ModelRegistry registry;
   private final ThreadPoolExecutor workers;
   private final Router router;
+  private final Metrics metrics;
+  private final RequestMetrics requestMetrics;
+  private volatile GrpcServer grpc; // null when gRPC is off; set once in the constructor
+  private volatile boolean closing;
 
   /**
    * The constructor DJL Serving calls: configuration from the environment (see {@link
@@ -81,16 +98,33 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
     ModelStore store = ModelStore.of(config);
     this.states = new DurableStates(store, StateSettings.of(config));
     this.registry = new ModelRegistry(states);
+    this.metrics = new Metrics(this::weightBytes);
+    KServeInference kserve =
+        new KServeInference(
+            registry, new RequestWeights(config.variantsMax(), metrics), () -> !closing);
     this.router =
         new Router(
             registry,
             store,
             new ModelLoader(PyTorchEngine.of(config), config.weightCache()),
             config.maxRequestSize(),
-            states);
+            states,
+            kserve,
+            metrics);
+    this.requestMetrics = new RequestMetrics(metrics, registry);
     auth.warnIfExposed(config);
     try {
       StartupModels.load(config, store, registry);
+      if (config.grpcAddress().isPresent()) {
+        grpc =
+            GrpcServer.start(
+                config.grpcAddress().get(),
+                config.maxRequestSize(),
+                kserve,
+                workers,
+                metrics,
+                System.out);
+      }
     } catch (RuntimeException e) {
       close();
       throw e;
@@ -101,6 +135,25 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
   /** The models this handler serves (tests, embedding). */
   public ModelRegistry registry() {
     return registry;
+  }
+
+  /** The plugin's metrics; other parts (e.g. head changes) record into it. */
+  public Metrics metrics() {
+    return metrics;
+  }
+
+  /** Where gRPC listens (the bound port), if it is on. */
+  public Optional<InetSocketAddress> grpcAddress() {
+    GrpcServer g = grpc;
+    return g == null ? Optional.empty() : Optional.of(g.address());
+  }
+
+  private Map<String, Long> weightBytes() {
+    Map<String, Long> bytes = new LinkedHashMap<>();
+    for (ServedModel m : registry.list()) {
+      bytes.put(m.name(), m.runtime().weightBytes());
+    }
+    return bytes;
   }
 
   @Override
@@ -130,17 +183,24 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
       return null;
     }
     HttpCall call = HttpCall.copyOf(req, decoder);
+    long received = System.nanoTime();
     try {
-      workers.execute(() -> ResponseWriter.write(ctx, call, answer(call)));
+      workers.execute(
+          () -> {
+            long start = System.nanoTime();
+            HttpReply reply = answer(call);
+            requestMetrics.record(call, reply, start - received, System.nanoTime() - start);
+            ResponseWriter.write(ctx, call, reply);
+          });
     } catch (RejectedExecutionException e) {
-      ResponseWriter.write(
-          ctx,
-          call,
+      HttpReply reply =
           HttpErrors.reply(
               call.path(),
               new GraftException(
                   GraftException.Code.UNAVAILABLE,
-                  "over capacity: the request queue is full, retry later")));
+                  "over capacity: the request queue is full, retry later"));
+      requestMetrics.record(call, reply, -1, -1);
+      ResponseWriter.write(ctx, call, reply);
     }
     return null;
   }
@@ -172,11 +232,16 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
   }
 
   /**
-   * Stops accepting work, lets queued and running requests finish (up to 30 s), then closes every
-   * model. Idempotent.
+   * Stops gRPC (running calls get up to 5 s), stops accepting work, lets queued and running
+   * requests finish (up to 30 s), then closes every model. Idempotent.
    */
   @Override
   public void close() {
+    closing = true;
+    GrpcServer g = grpc;
+    if (g != null) {
+      g.close();
+    }
     workers.shutdown();
     try {
       if (!workers.awaitTermination(30, TimeUnit.SECONDS)) {

@@ -88,13 +88,24 @@ class GraftRequestHandlerTest {
           "/models?limit=3",
           "/models/m/adapters/a",
           "/predictions/m",
-          "/v2/models/m/infer"
+          "/v2/models/m/infer",
+          "/v2",
+          "/v2/health/ready",
+          "/metrics"
         }) {
       assertThat(handler.acceptInboundMessage(request(owned))).as(owned).isTrue();
     }
     for (String other :
         new String[] {
-          "/ping", "/", "/modelsx", "/predictions", "/v2/health/ready", "/invocations", "/metrics"
+          "/ping",
+          "/",
+          "/modelsx",
+          "/predictions",
+          "/v2x",
+          "/v2/repository/index",
+          "/invocations",
+          "/metricsx",
+          "/server/metrics"
         }) {
       assertThat(handler.acceptInboundMessage(request(other))).as(other).isFalse();
     }

@@ -12,8 +12,8 @@ import java.nio.file.Path;
 import java.util.zip.GZIPInputStream;
 
 /**
- * Reads IDX files (the MNIST format: big-endian magic {@code 0x0000 08 NDIM}, NDIM big-endian int32 sizes, then
- * unsigned bytes), plain or gzipped.
+ * Reads IDX files (the MNIST format: big-endian magic {@code 0x0000 08 NDIM}, NDIM big-endian int32
+ * sizes, then unsigned bytes), plain or gzipped.
  */
 public final class Idx {
   /** Refuse headers that claim more than this many bytes of data (far above MNIST). */
@@ -35,8 +35,8 @@ public final class Idx {
   public static Images readImages(Path file) {
     Raw raw = read(file);
     if (raw.dims.length != 3) {
-      throw GraftException.invalid("%s: an image file has 3 dimensions, this has %d", file,
-          raw.dims.length);
+      throw GraftException.invalid(
+          "%s: an image file has 3 dimensions, this has %d", file, raw.dims.length);
     }
     float[] px = new float[raw.data.length];
     for (int i = 0; i < px.length; i++) {
@@ -48,8 +48,8 @@ public final class Idx {
   public static int[] readLabels(Path file) {
     Raw raw = read(file);
     if (raw.dims.length != 1) {
-      throw GraftException.invalid("%s: a label file has 1 dimension, this has %d", file,
-          raw.dims.length);
+      throw GraftException.invalid(
+          "%s: a label file has 1 dimension, this has %d", file, raw.dims.length);
     }
     int[] labels = new int[raw.data.length];
     for (int i = 0; i < labels.length; i++) {
@@ -65,7 +65,8 @@ public final class Idx {
       DataInputStream data = new DataInputStream(in);
       int magic = data.readInt();
       if ((magic >>> 16) != 0 || ((magic >>> 8) & 0xff) != 0x08) {
-        throw GraftException.invalid("%s: not an unsigned-byte IDX file (magic 0x%08x)", file, magic);
+        throw GraftException.invalid(
+            "%s: not an unsigned-byte IDX file (magic 0x%08x)", file, magic);
       }
       int ndim = magic & 0xff;
       if (ndim < 1 || ndim > 4) {
@@ -86,8 +87,8 @@ public final class Idx {
       // read as the data arrives rather than allocating the header's claim up front
       byte[] bytes = data.readNBytes((int) total);
       if (bytes.length != total) {
-        throw GraftException.invalid("%s: truncated IDX file (header claims %d bytes, has %d)",
-            file, total, bytes.length);
+        throw GraftException.invalid(
+            "%s: truncated IDX file (header claims %d bytes, has %d)", file, total, bytes.length);
       }
       return new Raw(dims, bytes);
     } catch (NoSuchFileException e) {
@@ -95,8 +96,8 @@ public final class Idx {
     } catch (EOFException e) {
       throw GraftException.invalid("%s: truncated IDX file", file);
     } catch (IOException e) {
-      throw new GraftException(GraftException.Code.INVALID_ARGUMENT,
-          file + ": cannot read (" + e.getMessage() + ")", e);
+      throw new GraftException(
+          GraftException.Code.INVALID_ARGUMENT, file + ": cannot read (" + e.getMessage() + ")", e);
     }
   }
 

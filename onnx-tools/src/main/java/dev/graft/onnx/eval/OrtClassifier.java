@@ -10,8 +10,8 @@ import java.nio.FloatBuffer;
 import java.util.Map;
 
 /**
- * Runs an image classifier ({@code [N,C,H,W]} float input, {@code [N,K]} logits) with ONNX Runtime, for offline
- * evaluation. Owns its session; not thread safe; close it.
+ * Runs an image classifier ({@code [N,C,H,W]} float input, {@code [N,K]} logits) with ONNX Runtime,
+ * for offline evaluation. Owns its session; not thread safe; close it.
  */
 public final class OrtClassifier implements AutoCloseable {
   private final OrtEnvironment env = OrtEnvironment.getEnvironment();
@@ -19,18 +19,47 @@ public final class OrtClassifier implements AutoCloseable {
   private final String input;
   private final String output;
 
-  /** Builds a session at EXTENDED_OPT (ALL_OPT's layout pass would be fine too: no overrides here). */
+  /**
+   * Builds a session at EXTENDED_OPT (ALL_OPT's layout pass would be fine too: no overrides here).
+   */
   public OrtClassifier(OnnxModel model) {
-    try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
-      opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.EXTENDED_OPT);
-      opts.setIntraOpNumThreads(Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors())));
-      opts.addConfigEntry("session.intra_op.allow_spinning", "0");
+    this(model, Map.of());
+  }
+
+  /** Builds a session with {@link #options(Map) these} options and extra session config entries. */
+  public OrtClassifier(OnnxModel model, Map<String, String> sessionConfig) {
+    try (OrtSession.SessionOptions opts = options(sessionConfig)) {
       session = env.createSession(model.toByteArray(), opts);
       input = session.getInputNames().iterator().next();
       output = session.getOutputNames().iterator().next();
     } catch (OrtException e) {
-      throw new GraftException(GraftException.Code.INVALID_ARGUMENT,
-          model.source() + ": ONNX Runtime cannot load it (" + e.getMessage() + ")", e);
+      throw new GraftException(
+          GraftException.Code.INVALID_ARGUMENT,
+          model.source() + ": ONNX Runtime cannot load it (" + e.getMessage() + ")",
+          e);
+    }
+  }
+
+  /**
+   * The options of offline evaluation sessions: EXTENDED_OPT, at most two intra-op threads, no
+   * spinning, plus {@code sessionConfig} entries (which may override the spinning default). The
+   * caller owns and closes them.
+   */
+  public static OrtSession.SessionOptions options(Map<String, String> sessionConfig)
+      throws OrtException {
+    OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
+    try {
+      opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.EXTENDED_OPT);
+      opts.setIntraOpNumThreads(
+          Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors())));
+      opts.addConfigEntry("session.intra_op.allow_spinning", "0");
+      for (Map.Entry<String, String> e : sessionConfig.entrySet()) {
+        opts.addConfigEntry(e.getKey(), e.getValue());
+      }
+      return opts;
+    } catch (OrtException | RuntimeException e) {
+      opts.close();
+      throw e;
     }
   }
 
@@ -40,7 +69,8 @@ public final class OrtClassifier implements AutoCloseable {
         OrtSession.Result r = session.run(Map.of(input, t))) {
       return (float[][]) r.get(output).orElseThrow().getValue();
     } catch (OrtException e) {
-      throw new GraftException(GraftException.Code.INTERNAL, "inference failed: " + e.getMessage(), e);
+      throw new GraftException(
+          GraftException.Code.INTERNAL, "inference failed: " + e.getMessage(), e);
     }
   }
 
@@ -82,7 +112,8 @@ public final class OrtClassifier implements AutoCloseable {
     try {
       session.close();
     } catch (OrtException e) {
-      throw new GraftException(GraftException.Code.INTERNAL, "closing session: " + e.getMessage(), e);
+      throw new GraftException(
+          GraftException.Code.INTERNAL, "closing session: " + e.getMessage(), e);
     }
   }
 }

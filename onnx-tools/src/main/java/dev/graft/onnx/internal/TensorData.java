@@ -26,15 +26,18 @@ public final class TensorData {
 
   /** Decodes a floating-point tensor to float32 values. */
   public static float[] toFloats(TensorProto t, Path baseDir, String source) {
-    long count = FloatTensor.elementCount(t.getDimsList().stream().mapToLong(Long::longValue).toArray());
+    long count =
+        FloatTensor.elementCount(t.getDimsList().stream().mapToLong(Long::longValue).toArray());
     if (count > Integer.MAX_VALUE - 8) {
-      throw GraftException.invalid("%s: tensor %s has %d elements, too many", source, t.getName(), count);
+      throw GraftException.invalid(
+          "%s: tensor %s has %d elements, too many", source, t.getName(), count);
     }
     int n = (int) count;
     int type = t.getDataType();
     if (!isFloatingPoint(type)) {
       throw GraftException.invalid(
-          "%s: tensor %s has data type %s, not floating point", source, t.getName(), typeName(type));
+          "%s: tensor %s has data type %s, not floating point",
+          source, t.getName(), typeName(type));
     }
     ByteBuffer raw = rawBytes(t, baseDir, source);
     if (raw != null) {
@@ -90,8 +93,9 @@ public final class TensorData {
   }
 
   /**
-   * The tensor's bytes when they are stored raw (inline {@code raw_data} or external data), else {@code null}
-   * (typed fields). The returned buffer is a read-only view; callers must not keep it past the model.
+   * The tensor's bytes when they are stored raw (inline {@code raw_data} or external data), else
+   * {@code null} (typed fields). The returned buffer is a read-only view; callers must not keep it
+   * past the model.
    */
   public static ByteBuffer rawBytes(TensorProto t, Path baseDir, String source) {
     if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
@@ -103,7 +107,10 @@ public final class TensorData {
     return null;
   }
 
-  /** A copy of {@code template} (name, shape, metadata) holding float32 values as inline {@code raw_data}. */
+  /**
+   * A copy of {@code template} (name, shape, metadata) holding float32 values as inline {@code
+   * raw_data}.
+   */
   public static TensorProto floatProto(TensorProto template, float[] values) {
     ByteBuffer buf = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
     buf.asFloatBuffer().put(values);
@@ -137,18 +144,22 @@ public final class TensorData {
     return switch (dataType) {
       case TensorProto.DataType.FLOAT_VALUE,
           TensorProto.DataType.INT32_VALUE,
-          TensorProto.DataType.UINT32_VALUE -> 4;
+          TensorProto.DataType.UINT32_VALUE ->
+          4;
       case TensorProto.DataType.DOUBLE_VALUE,
           TensorProto.DataType.INT64_VALUE,
           TensorProto.DataType.UINT64_VALUE,
-          TensorProto.DataType.COMPLEX64_VALUE -> 8;
+          TensorProto.DataType.COMPLEX64_VALUE ->
+          8;
       case TensorProto.DataType.FLOAT16_VALUE,
           TensorProto.DataType.BFLOAT16_VALUE,
           TensorProto.DataType.INT16_VALUE,
-          TensorProto.DataType.UINT16_VALUE -> 2;
+          TensorProto.DataType.UINT16_VALUE ->
+          2;
       case TensorProto.DataType.INT8_VALUE,
           TensorProto.DataType.UINT8_VALUE,
-          TensorProto.DataType.BOOL_VALUE -> 1;
+          TensorProto.DataType.BOOL_VALUE ->
+          1;
       default -> -1;
     };
   }
@@ -179,7 +190,8 @@ public final class TensorData {
     Path file = baseDir.resolve(location).normalize();
     if (!file.startsWith(baseDir.normalize())) {
       throw GraftException.invalid(
-          "%s: tensor %s: external data path '%s' leaves the model folder", source, t.getName(), location);
+          "%s: tensor %s: external data path '%s' leaves the model folder",
+          source, t.getName(), location);
     }
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       long size = ch.size();
@@ -196,7 +208,14 @@ public final class TensorData {
     } catch (IOException e) {
       throw new GraftException(
           GraftException.Code.INVALID_ARGUMENT,
-          source + ": tensor " + t.getName() + ": cannot read " + location + " (" + e.getMessage() + ")",
+          source
+              + ": tensor "
+              + t.getName()
+              + ": cannot read "
+              + location
+              + " ("
+              + e.getMessage()
+              + ")",
           e);
     }
   }
@@ -206,7 +225,8 @@ public final class TensorData {
       return Long.parseLong(v);
     } catch (NumberFormatException e) {
       throw GraftException.invalid(
-          "%s: tensor %s: external data offset/length '%s' is not a number", source, t.getName(), v);
+          "%s: tensor %s: external data offset/length '%s' is not a number",
+          source, t.getName(), v);
     }
   }
 }

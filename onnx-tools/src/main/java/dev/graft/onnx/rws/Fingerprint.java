@@ -10,8 +10,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What a signature was extracted against: every constant tensor's name, shape and data type in file order (the
- * architecture) and the SHA-256 of the base weights.
+ * What a signature was extracted against: every constant tensor's name, shape and data type in file
+ * order (the architecture) and the SHA-256 of the base weights.
  */
 public record Fingerprint(List<TensorSpec> tensors, String weightsSha256) {
 
@@ -80,7 +80,8 @@ public record Fingerprint(List<TensorSpec> tensors, String weightsSha256) {
   }
 
   /**
-   * Throws {@code FAILED_PRECONDITION} naming the first difference when {@code other} is another architecture.
+   * Throws {@code FAILED_PRECONDITION} naming the first difference when {@code other} is another
+   * architecture.
    *
    * @param what names the two sides in the message, e.g. "signature gaussian_noise vs model vgg"
    */

@@ -18,10 +18,11 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Extracts robust weight signatures (RWS, ICML 2023) from a clean and a robust model fine-tuned from one
- * pretrained model: per tensor, {@code Δc = θ_robust − θ_pre}, {@code Δstd = θ_clean − θ_pre}, {@code RWS = Δc −
- * (⟨Δc,Δstd⟩/⟨Δstd,Δstd⟩)·Δstd}; without the pretrained model, {@code RWS = θ_robust − θ_clean}. Only the first
- * K weight layers (weight and bias) are kept, then quantised linearly.
+ * Extracts robust weight signatures (RWS, ICML 2023) from a clean and a robust model fine-tuned
+ * from one pretrained model: per tensor, {@code Δc = θ_robust − θ_pre}, {@code Δstd = θ_clean −
+ * θ_pre}, {@code RWS = Δc − (⟨Δc,Δstd⟩/⟨Δstd,Δstd⟩)·Δstd}; without the pretrained model, {@code RWS
+ * = θ_robust − θ_clean}. Only the first K weight layers (weight and bias) are kept, then quantised
+ * linearly.
  */
 public final class RwsExtractor {
   /** Default share of the total relative weight change the automatic prefix must hold. */
@@ -34,8 +35,8 @@ public final class RwsExtractor {
    *
    * @param keep the first K layers, or {@code null}
    * @param layers explicit layer names, or empty
-   * @param autoShare share of the total relative change the automatic prefix must hold (when neither keep nor
-   *     layers is given)
+   * @param autoShare share of the total relative change the automatic prefix must hold (when
+   *     neither keep nor layers is given)
    */
   public record Options(
       String name,
@@ -68,11 +69,17 @@ public final class RwsExtractor {
     }
   }
 
-  /** The relative weight change of one layer, {@code ‖θ_robust − θ_clean‖ / ‖θ_clean‖} over its weight. */
+  /**
+   * The relative weight change of one layer, {@code ‖θ_robust − θ_clean‖ / ‖θ_clean‖} over its
+   * weight.
+   */
   public record LayerChange(String layer, double relativeChange) {}
 
   /** The signature plus how its layers were chosen. */
-  public record Result(RwsSignature signature, List<WeightLayer> kept, String selection,
+  public record Result(
+      RwsSignature signature,
+      List<WeightLayer> kept,
+      String selection,
       List<LayerChange> changes) {}
 
   public static Result extract(OnnxModel clean, OnnxModel robust, OnnxModel pretrained, Options o) {
@@ -100,12 +107,14 @@ public final class RwsExtractor {
     }
     List<WeightLayer> all = clean.layers();
     if (all.isEmpty()) {
-      throw GraftException.invalid("%s: no weight layers (Conv, Gemm, MatMul) found", clean.source());
+      throw GraftException.invalid(
+          "%s: no weight layers (Conv, Gemm, MatMul) found", clean.source());
     }
     List<LayerChange> changes = new ArrayList<>();
     for (WeightLayer l : all) {
-      changes.add(new LayerChange(l.name(), relativeChange(
-          finite(clean, l.weight()), finite(robust, l.weight()))));
+      changes.add(
+          new LayerChange(
+              l.name(), relativeChange(finite(clean, l.weight()), finite(robust, l.weight()))));
     }
     List<WeightLayer> kept;
     String selection;
@@ -115,7 +124,8 @@ public final class RwsExtractor {
     } else if (o.keep() != null) {
       if (o.keep() > all.size()) {
         throw GraftException.invalid(
-            "keep %d is larger than the %d weight layers of %s", o.keep(), all.size(), clean.source());
+            "keep %d is larger than the %d weight layers of %s",
+            o.keep(), all.size(), clean.source());
       }
       kept = all.subList(0, o.keep());
       selection = "keep";
@@ -168,7 +178,8 @@ public final class RwsExtractor {
     return changes.size();
   }
 
-  private static List<WeightLayer> byName(List<WeightLayer> all, List<String> names, String source) {
+  private static List<WeightLayer> byName(
+      List<WeightLayer> all, List<String> names, String source) {
     Set<String> wanted = new LinkedHashSet<>(names);
     List<WeightLayer> out = new ArrayList<>();
     for (WeightLayer l : all) {
@@ -218,7 +229,8 @@ public final class RwsExtractor {
     for (int i = 0; i < v.length; i++) {
       if (!Float.isFinite(v[i])) {
         throw GraftException.invalid(
-            "%s: tensor %s holds a non-finite value (%s at index %d)", model.source(), tensor, v[i], i);
+            "%s: tensor %s holds a non-finite value (%s at index %d)",
+            model.source(), tensor, v[i], i);
       }
     }
     return v;
@@ -254,7 +266,9 @@ public final class RwsExtractor {
             .setLevels(levels)
             .setBits(bits)
             .setGranularity(
-                axis < 0 ? Quantization.Granularity.PER_TENSOR : Quantization.Granularity.PER_CHANNEL)
+                axis < 0
+                    ? Quantization.Granularity.PER_TENSOR
+                    : Quantization.Granularity.PER_CHANNEL)
             .setAxis(Math.max(axis, 0));
     for (int c = 0; c < channels; c++) {
       q.addMin(min[c]).addMax(max[c]);

@@ -21,8 +21,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A robust weight signature read from (or about to be written to) a {@code .rws} file: validated, with its deltas
- * decoded to float32. Immutable and thread safe.
+ * A robust weight signature read from (or about to be written to) a {@code .rws} file: validated,
+ * with its deltas decoded to float32. Immutable and thread safe.
  */
 public final class RwsSignature {
   public static final String MAGIC = "graft-rws";
@@ -66,8 +66,8 @@ public final class RwsSignature {
   /**
    * Parses and validates signature bytes.
    *
-   * @throws GraftException {@code INVALID_ARGUMENT} naming {@code source} when the bytes are not a signature, are
-   *     truncated or corrupt
+   * @throws GraftException {@code INVALID_ARGUMENT} naming {@code source} when the bytes are not a
+   *     signature, are truncated or corrupt
    */
   public static RwsSignature parse(byte[] bytes, String source) {
     RwsFile file;
@@ -159,16 +159,18 @@ public final class RwsSignature {
   }
 
   /**
-   * Checks that this signature can patch a model with {@code target} fingerprint: same architecture always; the
-   * same base weights unless {@code allowTransfer}.
+   * Checks that this signature can patch a model with {@code target} fingerprint: same architecture
+   * always; the same base weights unless {@code allowTransfer}.
    */
   public void requireApplicableTo(Fingerprint target, String targetName, boolean allowTransfer) {
     fingerprint.requireSameArchitecture(target, "signature " + name() + " vs " + targetName);
     if (!allowTransfer && !fingerprint.sameBase(target)) {
       throw GraftException.precondition(
-          "signature %s was extracted against other base weights than %s (fingerprint %s..., model %s...);"
-              + " pass transfer=true to patch an updated model of the same architecture",
-          name(), targetName, fingerprint.weightsSha256().substring(0, 12),
+          "signature %s was extracted against other base weights than %s (fingerprint %s..., model"
+              + " %s...); pass transfer=true to patch an updated model of the same architecture",
+          name(),
+          targetName,
+          fingerprint.weightsSha256().substring(0, 12),
           target.weightsSha256().substring(0, 12));
     }
   }
@@ -183,47 +185,53 @@ public final class RwsSignature {
     try {
       count = FloatTensor.elementCount(dims);
     } catch (ArithmeticException | GraftException e) {
-      throw GraftException.invalid("%s: tensor %s has an invalid shape %s", source, d.getTensor(),
-          Arrays.toString(dims));
+      throw GraftException.invalid(
+          "%s: tensor %s has an invalid shape %s", source, d.getTensor(), Arrays.toString(dims));
     }
     Quantization q = d.getQuantization();
     if (q.getLevels() < 2 || q.getLevels() > (1 << 16)) {
-      throw GraftException.invalid("%s: tensor %s: %d levels is out of range", source, d.getTensor(),
-          q.getLevels());
+      throw GraftException.invalid(
+          "%s: tensor %s: %d levels is out of range", source, d.getTensor(), q.getLevels());
     }
     int bits = LinearQuantizer.bitsFor(q.getLevels());
     if (q.getBits() != bits) {
-      throw GraftException.invalid("%s: tensor %s: %d levels need %d bits, file says %d", source,
-          d.getTensor(), q.getLevels(), bits, q.getBits());
+      throw GraftException.invalid(
+          "%s: tensor %s: %d levels need %d bits, file says %d",
+          source, d.getTensor(), q.getLevels(), bits, q.getBits());
     }
     if (count > Integer.MAX_VALUE - 8) {
-      throw GraftException.invalid("%s: tensor %s: %d elements is too many", source, d.getTensor(),
-          count);
+      throw GraftException.invalid(
+          "%s: tensor %s: %d elements is too many", source, d.getTensor(), count);
     }
     long packedBytes = (count * bits + 7) / 8; // count < 2^31, bits <= 16: no overflow
     if (packedBytes != d.getCodes().size()) {
-      throw GraftException.invalid("%s: tensor %s: %d codes need %d bytes, file has %d", source,
-          d.getTensor(), count, packedBytes, d.getCodes().size());
+      throw GraftException.invalid(
+          "%s: tensor %s: %d codes need %d bytes, file has %d",
+          source, d.getTensor(), count, packedBytes, d.getCodes().size());
     }
     int channels;
     int axis = (int) q.getAxis();
     if (q.getGranularity() == Quantization.Granularity.PER_CHANNEL) {
       if (axis < 0 || axis >= dims.length) { // axis is uint32: large values read as negative
-        throw GraftException.invalid("%s: tensor %s: channel axis %d out of range", source,
-            d.getTensor(), axis);
+        throw GraftException.invalid(
+            "%s: tensor %s: channel axis %d out of range", source, d.getTensor(), axis);
       }
       channels = (int) dims[axis];
     } else {
       channels = 1;
     }
     if (q.getMinCount() != channels || q.getMaxCount() != channels) {
-      throw GraftException.invalid("%s: tensor %s: expected %d quantisation ranges, found %d", source,
-          d.getTensor(), channels, q.getMinCount());
+      throw GraftException.invalid(
+          "%s: tensor %s: expected %d quantisation ranges, found %d",
+          source, d.getTensor(), channels, q.getMinCount());
     }
     for (int c = 0; c < channels; c++) {
-      if (!Float.isFinite(q.getMin(c)) || !Float.isFinite(q.getMax(c)) || q.getMin(c) > q.getMax(c)) {
-        throw GraftException.invalid("%s: tensor %s: invalid range [%s, %s]", source, d.getTensor(),
-            q.getMin(c), q.getMax(c));
+      if (!Float.isFinite(q.getMin(c))
+          || !Float.isFinite(q.getMax(c))
+          || q.getMin(c) > q.getMax(c)) {
+        throw GraftException.invalid(
+            "%s: tensor %s: invalid range [%s, %s]",
+            source, d.getTensor(), q.getMin(c), q.getMax(c));
       }
     }
     int[] codes = LinearQuantizer.unpack(d.getCodes().toByteArray(), (int) count, bits);
@@ -232,8 +240,8 @@ public final class RwsSignature {
     for (int i = 0; i < values.length; i++) {
       int c = layout.channelOf(i);
       if (codes[i] >= q.getLevels()) {
-        throw GraftException.invalid("%s: tensor %s: code %d out of range", source, d.getTensor(),
-            codes[i]);
+        throw GraftException.invalid(
+            "%s: tensor %s: code %d out of range", source, d.getTensor(), codes[i]);
       }
       values[i] = LinearQuantizer.decode(codes[i], q.getMin(c), q.getMax(c), (int) q.getLevels());
     }

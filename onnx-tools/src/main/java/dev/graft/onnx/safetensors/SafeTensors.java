@@ -20,9 +20,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A parsed safetensors file: an 8-byte little-endian header length, a JSON header mapping tensor names to {@code
- * {"dtype", "shape", "data_offsets": [begin, end]}} (plus optional string {@code "__metadata__"}), then the data.
- * Every size is validated against the bytes actually present before anything is allocated. Immutable.
+ * A parsed safetensors file: an 8-byte little-endian header length, a JSON header mapping tensor
+ * names to {@code {"dtype", "shape", "data_offsets": [begin, end]}} (plus optional string {@code
+ * "__metadata__"}), then the data. Every size is validated against the bytes actually present
+ * before anything is allocated. Immutable.
  */
 public final class SafeTensors {
   /** Header JSON larger than this is refused (the format's own limit is 100 MB). */
@@ -36,8 +37,8 @@ public final class SafeTensors {
   private final ByteBuffer data;
   private final String source;
 
-  private SafeTensors(Map<String, Entry> entries, Map<String, String> metadata, ByteBuffer data,
-      String source) {
+  private SafeTensors(
+      Map<String, Entry> entries, Map<String, String> metadata, ByteBuffer data, String source) {
     this.entries = entries;
     this.metadata = metadata;
     this.data = data;
@@ -50,8 +51,8 @@ public final class SafeTensors {
     } catch (NoSuchFileException e) {
       throw GraftException.notFound("%s: no such file", file);
     } catch (IOException e) {
-      throw new GraftException(GraftException.Code.INVALID_ARGUMENT,
-          file + ": cannot read (" + e.getMessage() + ")", e);
+      throw new GraftException(
+          GraftException.Code.INVALID_ARGUMENT, file + ": cannot read (" + e.getMessage() + ")", e);
     }
   }
 
@@ -67,20 +68,21 @@ public final class SafeTensors {
     ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
     long headerLen = buf.getLong(0);
     if (headerLen < 2 || headerLen > MAX_HEADER || headerLen > bytes.length - 8) {
-      throw GraftException.invalid("%s: not a safetensors file or truncated (header length %d, file %d"
-          + " bytes)", source, headerLen, bytes.length);
+      throw GraftException.invalid(
+          "%s: not a safetensors file or truncated (header length %d, file %d" + " bytes)",
+          source, headerLen, bytes.length);
     }
     JsonObject header;
     try {
-      JsonElement e = JsonParser.parseString(
-          new String(bytes, 8, (int) headerLen, StandardCharsets.UTF_8));
+      JsonElement e =
+          JsonParser.parseString(new String(bytes, 8, (int) headerLen, StandardCharsets.UTF_8));
       if (!e.isJsonObject()) {
         throw GraftException.invalid("%s: safetensors header is not a JSON object", source);
       }
       header = e.getAsJsonObject();
     } catch (JsonParseException | IllegalStateException e) {
-      throw GraftException.invalid("%s: safetensors header is not valid JSON (%s)", source,
-          e.getMessage());
+      throw GraftException.invalid(
+          "%s: safetensors header is not valid JSON (%s)", source, e.getMessage());
     }
     ByteBuffer payload =
         ByteBuffer.wrap(bytes, 8 + (int) headerLen, bytes.length - 8 - (int) headerLen)
@@ -107,21 +109,31 @@ public final class SafeTensors {
         long end = o.getAsJsonArray("data_offsets").get(1).getAsLong();
         long count = FloatTensor.elementCount(shape);
         int width = width(dtype, source, e.getKey());
-        if (begin < 0 || end < begin || end > payload.capacity()
+        if (begin < 0
+            || end < begin
+            || end > payload.capacity()
             || Math.multiplyExact(count, (long) width) != end - begin) {
-          throw GraftException.invalid("%s: tensor %s: data offsets [%d, %d) do not fit shape %s of %s"
-              + " in %d data bytes", source, e.getKey(), begin, end, Arrays.toString(shape), dtype,
-              payload.capacity());
+          throw GraftException.invalid(
+              "%s: tensor %s: data offsets [%d, %d) do not fit shape %s of %s"
+                  + " in %d data bytes",
+              source, e.getKey(), begin, end, Arrays.toString(shape), dtype, payload.capacity());
         }
         entries.put(e.getKey(), new Entry(e.getKey(), dtype, shape, begin, end));
-      } catch (NullPointerException | IllegalStateException | ClassCastException
-          | IndexOutOfBoundsException | NumberFormatException | ArithmeticException
+      } catch (NullPointerException
+          | IllegalStateException
+          | ClassCastException
+          | IndexOutOfBoundsException
+          | NumberFormatException
+          | ArithmeticException
           | UnsupportedOperationException ex) { // gson's getAsX on an object, array or null
         throw GraftException.invalid("%s: malformed header entry %s (%s)", source, e.getKey(), ex);
       }
     }
-    return new SafeTensors(java.util.Collections.unmodifiableMap(entries),
-        java.util.Collections.unmodifiableMap(metadata), payload, source);
+    return new SafeTensors(
+        java.util.Collections.unmodifiableMap(entries),
+        java.util.Collections.unmodifiableMap(metadata),
+        payload,
+        source);
   }
 
   public Map<String, Entry> entries() {
@@ -143,18 +155,20 @@ public final class SafeTensors {
     float[] out = new float[n];
     int at = (int) e.begin();
     for (int i = 0; i < n; i++) {
-      out[i] = switch (e.dtype()) {
-        case "F32" -> data.getFloat(at + 4 * i);
-        case "F64" -> (float) data.getDouble(at + 8 * i);
-        case "F16" -> dev.graft.onnx.internal.TensorData.halfToFloat(data.getShort(at + 2 * i));
-        case "BF16" -> Float.intBitsToFloat((data.getShort(at + 2 * i) & 0xffff) << 16);
-        case "I8" -> data.get(at + i);
-        case "U8", "BOOL" -> data.get(at + i) & 0xff;
-        case "I16" -> data.getShort(at + 2 * i);
-        case "I32" -> data.getInt(at + 4 * i);
-        case "I64" -> data.getLong(at + 8 * i);
-        default -> throw GraftException.invalid("%s: tensor %s: dtype %s", source, name, e.dtype());
-      };
+      out[i] =
+          switch (e.dtype()) {
+            case "F32" -> data.getFloat(at + 4 * i);
+            case "F64" -> (float) data.getDouble(at + 8 * i);
+            case "F16" -> dev.graft.onnx.internal.TensorData.halfToFloat(data.getShort(at + 2 * i));
+            case "BF16" -> Float.intBitsToFloat((data.getShort(at + 2 * i) & 0xffff) << 16);
+            case "I8" -> data.get(at + i);
+            case "U8", "BOOL" -> data.get(at + i) & 0xff;
+            case "I16" -> data.getShort(at + 2 * i);
+            case "I32" -> data.getInt(at + 4 * i);
+            case "I64" -> data.getLong(at + 8 * i);
+            default ->
+                throw GraftException.invalid("%s: tensor %s: dtype %s", source, name, e.dtype());
+          };
     }
     return new FloatTensor(name, e.shape(), out);
   }
@@ -166,15 +180,17 @@ public final class SafeTensors {
     int[] out = new int[n];
     int at = (int) e.begin();
     for (int i = 0; i < n; i++) {
-      out[i] = switch (e.dtype()) {
-        case "I8" -> data.get(at + i);
-        case "U8", "BOOL" -> data.get(at + i) & 0xff;
-        case "I16" -> data.getShort(at + 2 * i);
-        case "I32" -> data.getInt(at + 4 * i);
-        case "I64" -> toInt(data.getLong(at + 8 * i), source, name);
-        default -> throw GraftException.invalid("%s: tensor %s is %s, not an integer type", source,
-            name, e.dtype());
-      };
+      out[i] =
+          switch (e.dtype()) {
+            case "I8" -> data.get(at + i);
+            case "U8", "BOOL" -> data.get(at + i) & 0xff;
+            case "I16" -> data.getShort(at + 2 * i);
+            case "I32" -> data.getInt(at + 4 * i);
+            case "I64" -> toInt(data.getLong(at + 8 * i), source, name);
+            default ->
+                throw GraftException.invalid(
+                    "%s: tensor %s is %s, not an integer type", source, name, e.dtype());
+          };
     }
     return out;
   }
@@ -186,11 +202,11 @@ public final class SafeTensors {
     return (int) v;
   }
 
-    private Entry require(String name) {
+  private Entry require(String name) {
     Entry e = entries.get(name);
     if (e == null) {
-      throw GraftException.notFound("%s: no tensor named '%s' (has %s)", source, name,
-          entries.keySet());
+      throw GraftException.notFound(
+          "%s: no tensor named '%s' (has %s)", source, name, entries.keySet());
     }
     return e;
   }
@@ -201,8 +217,9 @@ public final class SafeTensors {
       case "F32", "I32", "U32" -> 4;
       case "F16", "BF16", "I16", "U16" -> 2;
       case "I8", "U8", "BOOL" -> 1;
-      default -> throw GraftException.invalid("%s: tensor %s has unsupported dtype %s", source, name,
-          dtype);
+      default ->
+          throw GraftException.invalid(
+              "%s: tensor %s has unsupported dtype %s", source, name, dtype);
     };
   }
 
@@ -232,8 +249,8 @@ public final class SafeTensors {
     }
     byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
     int pad = (8 - json.length % 8) % 8;
-    ByteBuffer out = ByteBuffer.allocate(8 + json.length + pad + (int) offset)
-        .order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer out =
+        ByteBuffer.allocate(8 + json.length + pad + (int) offset).order(ByteOrder.LITTLE_ENDIAN);
     out.putLong(json.length + pad).put(json);
     for (int i = 0; i < pad; i++) {
       out.put((byte) ' ');

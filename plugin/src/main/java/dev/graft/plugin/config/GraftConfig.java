@@ -37,6 +37,12 @@ public final class GraftConfig {
   public static final String MODEL_URL_PATTERN = "model_url_pattern";
   public static final String EXECUTOR_THREADS = "graft.executor.threads";
   public static final String EXECUTOR_QUEUE = "graft.executor.queue";
+  public static final String GRPC_ADDRESS = "grpc_address";
+  public static final String VARIANTS_MAX = "graft.variants.max";
+
+  /** Where the KServe v2 gRPC service listens unless configured otherwise (host:port). */
+  public static final String DEFAULT_GRPC_ADDRESS = "127.0.0.1:8082";
+
   public static final String PYTORCH_CACHE_DIR = "graft.pytorch.cache_dir";
   public static final String WEIGHT_CACHE = "graft.weight_cache";
 
@@ -63,6 +69,8 @@ public final class GraftConfig {
   private final Pattern modelUrlPattern;
   private final int executorThreads;
   private final int executorQueue;
+  private final Optional<String> grpcAddress;
+  private final int variantsMax;
   private final Path pytorchCacheDir;
   private final Path weightCache;
 
@@ -75,6 +83,9 @@ public final class GraftConfig {
     this.modelUrlPattern = pattern(raw.get(MODEL_URL_PATTERN));
     this.executorThreads = (int) Math.min(positive(raw, EXECUTOR_THREADS, 4), 1024);
     this.executorQueue = (int) Math.min(positive(raw, EXECUTOR_QUEUE, 256), 1 << 20);
+    this.grpcAddress =
+        Optional.ofNullable(raw.get(GRPC_ADDRESS)).map(String::trim).filter(s -> !s.isEmpty());
+    this.variantsMax = (int) Math.min(positive(raw, VARIANTS_MAX, 4), 1024);
     this.pytorchCacheDir =
         workDir
             .resolve(raw.getOrDefault(PYTORCH_CACHE_DIR, DEFAULT_PYTORCH_CACHE_DIR))
@@ -121,10 +132,15 @@ public final class GraftConfig {
             raw.put(name.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT), value.trim());
           }
         });
+    raw.putIfAbsent(GRPC_ADDRESS, DEFAULT_GRPC_ADDRESS);
     return new GraftConfig(raw, workDir.toAbsolutePath());
   }
 
-  /** A configuration from explicit values (tests, embedding). */
+  /**
+   * A configuration from explicit values (tests, embedding). Absent keys take their defaults,
+   * except {@value #GRPC_ADDRESS}: gRPC is served only when the values name an address, so that
+   * tests can start handlers side by side without fighting over the default port.
+   */
   public static GraftConfig of(Map<String, String> values, Path workDir) {
     return new GraftConfig(values, workDir.toAbsolutePath());
   }
@@ -176,6 +192,20 @@ public final class GraftConfig {
 
   public int executorQueue() {
     return executorQueue;
+  }
+
+  /**
+   * Where the KServe v2 gRPC service listens ({@value #GRPC_ADDRESS}, {@code host:port}, port 0 for
+   * any free port; {@value #DEFAULT_GRPC_ADDRESS} when read from a file or the environment); empty
+   * when gRPC is off (an empty value, or {@link #of} without the key).
+   */
+  public Optional<String> grpcAddress() {
+    return grpcAddress;
+  }
+
+  /** How many per-request weight variants a model keeps ({@value #VARIANTS_MAX}, default 4). */
+  public int variantsMax() {
+    return variantsMax;
   }
 
   /**

@@ -58,6 +58,10 @@ public record ModelSettings(
     Io io) {
 
   public static final String FILE_NAME = "serving.properties";
+
+  /** {@code option.ofq.*} keys configure 2-bit OFQ models ({@code plugin.ofq}), not sessions. */
+  static final String OFQ_OPTIONS = "option.ofq.";
+
   public static final String ENGINE = "OnnxRuntime";
   public static final String PYTORCH = "PyTorch";
   public static final String IMAGE_CLASSIFICATION = "image-classification";
@@ -143,7 +147,9 @@ public record ModelSettings(
     new TreeMap<>(raw)
         .forEach(
             (key, value) -> {
-              if (key.startsWith("option.") && key.indexOf('.', "option.".length()) > 0) {
+              if (key.startsWith("option.")
+                  && key.indexOf('.', "option.".length()) > 0
+                  && !key.startsWith(OFQ_OPTIONS)) {
                 sessionConfig.put(key.substring("option.".length()), value);
               }
             });
@@ -220,6 +226,23 @@ public record ModelSettings(
           "%s: %s must be comma-separated sizes (-1 for any), got '%s'", source, key, text);
     }
     return out;
+  }
+
+  /** The same settings with other ONNX Runtime session config entries. */
+  public ModelSettings withSessionConfig(Map<String, String> config) {
+    return new ModelSettings(
+        engine,
+        translator,
+        image,
+        topK,
+        intraOpThreads,
+        interOpThreads,
+        optLevel,
+        executionMode,
+        config,
+        batchSize,
+        maxBatchDelay,
+        io);
   }
 
   /** Whether {@code /predictions} decodes images for this model. */

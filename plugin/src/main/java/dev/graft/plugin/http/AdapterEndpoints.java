@@ -2,6 +2,7 @@ package dev.graft.plugin.http;
 
 import dev.graft.onnx.GraftException;
 import dev.graft.plugin.config.ModelStore;
+import dev.graft.plugin.metrics.Metrics;
 import dev.graft.plugin.model.ModelRegistry;
 import dev.graft.plugin.patch.Adapter;
 import dev.graft.plugin.patch.ModelAdapters;
@@ -9,6 +10,7 @@ import dev.graft.plugin.patch.SignatureSource;
 import dev.graft.plugin.state.DurableStates;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * {@code /models/{m}/adapters}: RWS signatures on live models. Changes go through the model's
@@ -19,17 +21,37 @@ final class AdapterEndpoints {
   private final ModelStore store;
   private final long maxBytes;
   private final DurableStates states;
+  private final Metrics metrics;
 
-  AdapterEndpoints(ModelRegistry registry, ModelStore store, long maxBytes, DurableStates states) {
+  AdapterEndpoints(
+      ModelRegistry registry,
+      ModelStore store,
+      long maxBytes,
+      DurableStates states,
+      Metrics metrics) {
     this.registry = registry;
     this.store = store;
     this.maxBytes = maxBytes;
     this.states = states;
+    this.metrics = metrics;
+  }
+
+  /** Runs a change, recording the adapter operations and the weight swap it made. */
+  private HttpReply measured(String model, Supplier<HttpReply> change) {
+    ModelAdapters adapters = registry.get(model).adapters();
+    ModelAdapters.Snapshot before = adapters.snapshot();
+    long start = System.nanoTime();
+    HttpReply reply = change.get();
+    AdapterMetrics.record(metrics, model, before, adapters.snapshot(), System.nanoTime() - start);
+    return reply;
   }
 
   /** {@code POST /models/{m}/adapters?name=&src=&alpha=&attach=&transfer=} or a body. */
   HttpReply register(String model, HttpCall call) {
-    registry.get(model);
+    return measured(model, () -> doRegister(model, call));
+  }
+
+  private HttpReply doRegister(String model, HttpCall call) {
     String name = call.requireParam("name");
     double alpha = call.doubleParam("alpha").orElse(1.0);
     boolean attach = call.booleanParam("attach").orElse(true);
@@ -66,7 +88,10 @@ final class AdapterEndpoints {
 
   /** {@code POST /models/{m}/adapters/{a}/update?alpha=&attach=}. */
   HttpReply update(String model, String name, HttpCall call) {
-    registry.get(model);
+    return measured(model, () -> doUpdate(model, name, call));
+  }
+
+  private HttpReply doUpdate(String model, String name, HttpCall call) {
     Adapter a =
         states.of(model).update(name, call.doubleParam("alpha"), call.booleanParam("attach"));
     return HttpReply.ok(Views.adapter(a));
@@ -74,8 +99,11 @@ final class AdapterEndpoints {
 
   /** {@code DELETE /models/{m}/adapters/{a}}. */
   HttpReply remove(String model, String name) {
-    registry.get(model);
-    states.of(model).remove(name);
-    return HttpReply.ok(Views.status("Adapter \"" + name + "\" removed"));
+    return measured(
+        model,
+        () -> {
+          states.of(model).remove(name);
+          return HttpReply.ok(Views.status("Adapter \"" + name + "\" removed"));
+        });
   }
 }

@@ -1,34 +1,47 @@
 package dev.graft.plugin.http;
 
 import dev.graft.plugin.config.ModelStore;
+import dev.graft.plugin.head.http.HeadEndpoints;
+import dev.graft.plugin.kserve.KServeInference;
+import dev.graft.plugin.metrics.Metrics;
 import dev.graft.plugin.model.ModelLoader;
 import dev.graft.plugin.model.ModelRegistry;
 import dev.graft.plugin.state.DurableStates;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Maps a request to its endpoint and turns every failure into an error reply. Runs on worker
  * threads; stateless and thread safe.
  *
- * <p>Graft owns {@code /models} and below, {@code /predictions/...} and {@code /v2/models/...};
- * {@link #owns} is false for every other path so the host's own handlers keep them.
+ * <p>Graft owns {@code /models} and below, {@code /predictions/...}, the KServe v2 paths ({@code
+ * /v2}, {@code /v2/health/...}, {@code /v2/models/...}) and {@code /metrics}; {@link #owns} is
+ * false for every other path so the host's own handlers keep them.
  */
 public final class Router {
   private final ModelEndpoints models;
   private final AdapterEndpoints adapters;
   private final InferenceEndpoints inference;
+  private final HeadEndpoints heads;
+  private final V2Endpoints v2;
+  private final Metrics metrics;
 
   public Router(
       ModelRegistry registry,
       ModelStore store,
       ModelLoader loader,
       long maxRequestSize,
-      DurableStates states) {
+      DurableStates states,
+      KServeInference kserve,
+      Metrics metrics) {
     this.models = new ModelEndpoints(registry, loader, store, states);
-    this.adapters = new AdapterEndpoints(registry, store, maxRequestSize, states);
-    this.inference = new InferenceEndpoints(registry);
+    this.adapters = new AdapterEndpoints(registry, store, maxRequestSize, states, metrics);
+    this.inference = new InferenceEndpoints(registry, kserve.weights());
+    this.heads = new HeadEndpoints(registry);
+    this.v2 = new V2Endpoints(kserve);
+    this.metrics = metrics;
   }
 
   /** Whether Graft answers this path (decoded, without the query). */
@@ -36,8 +49,12 @@ public final class Router {
     return path.equals("/models")
         || path.startsWith("/models/")
         || path.startsWith("/predictions/")
+        || path.equals("/v2")
+        || path.equals("/v2/")
+        || path.startsWith("/v2/health/")
         || path.equals("/v2/models")
-        || path.startsWith("/v2/models/");
+        || path.startsWith("/v2/models/")
+        || path.equals("/metrics");
   }
 
   /** Answers a request; never throws. */
@@ -76,6 +93,13 @@ public final class Router {
         return null;
       case "v2":
         return routeKServe(call, s, method);
+      case "metrics":
+        if (s.size() == 1) {
+          allow(method, HttpMethod.GET);
+          return new HttpReply(
+              HttpResponseStatus.OK, Metrics.CONTENT_TYPE, metrics.scrape(), Map.of());
+        }
+        return null;
       default:
         return null;
     }
@@ -96,6 +120,9 @@ public final class Router {
       }
       allow(method, HttpMethod.DELETE);
       return models.unregister(model);
+    }
+    if (s.get(2).equals("heads")) {
+      return routeHeads(call, s, method);
     }
     if (!s.get(2).equals("adapters")) {
       return null;
@@ -122,26 +149,74 @@ public final class Router {
     return null;
   }
 
+  /** {@code /models/{m}/heads[/{h}[/classes|/rollback|/history]]}. */
+  private HttpReply routeHeads(HttpCall call, List<String> s, HttpMethod method) {
+    String model = s.get(1);
+    if (s.size() == 3) {
+      allow(method, HttpMethod.GET);
+      return heads.list(model);
+    }
+    String head = s.get(3);
+    if (s.size() == 4) {
+      allow(method, HttpMethod.GET);
+      return heads.describe(model, head);
+    }
+    if (s.size() != 5) {
+      return null;
+    }
+    switch (s.get(4)) {
+      case "classes":
+        allow(method, HttpMethod.POST);
+        return heads.addClasses(model, head, call);
+      case "rollback":
+        allow(method, HttpMethod.POST);
+        return heads.rollback(model, head);
+      case "history":
+        allow(method, HttpMethod.GET);
+        return heads.history(model, head);
+      default:
+        return null;
+    }
+  }
+
   private HttpReply routeKServe(HttpCall call, List<String> s, HttpMethod method) {
+    if (s.size() == 1) {
+      allow(method, HttpMethod.GET);
+      return v2.server();
+    }
+    if (s.size() == 3 && s.get(1).equals("health")) {
+      switch (s.get(2)) {
+        case "live":
+          allow(method, HttpMethod.GET);
+          return v2.live();
+        case "ready":
+          allow(method, HttpMethod.GET);
+          return v2.ready();
+        default:
+          return null;
+      }
+    }
     if (s.size() < 3 || !s.get(1).equals("models")) {
       return null;
     }
     String model = s.get(2);
+    String version = "";
     List<String> rest = s.subList(3, s.size());
     if (rest.size() >= 2 && rest.get(0).equals("versions")) {
-      rest = rest.subList(2, rest.size()); // one version per model: any version name is it
+      version = rest.get(1);
+      rest = rest.subList(2, rest.size());
     }
     if (rest.isEmpty()) {
       allow(method, HttpMethod.GET);
-      return inference.metadata(model);
+      return v2.metadata(model, version);
     }
     if (rest.size() == 1 && rest.get(0).equals("ready")) {
       allow(method, HttpMethod.GET);
-      return inference.ready(model);
+      return v2.modelReady(model, version);
     }
     if (rest.size() == 1 && rest.get(0).equals("infer")) {
       allow(method, HttpMethod.POST);
-      return inference.infer(model, call);
+      return v2.infer(model, version, call);
     }
     return null;
   }

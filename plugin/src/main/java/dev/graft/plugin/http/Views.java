@@ -31,10 +31,12 @@ final class Views {
     v.put("engine", m.settings().engine());
     v.put("translator", m.settings().translator().orElse(null));
     v.put("inputs", specs(m.runtime().inputs()));
-    v.put("outputs", specs(m.runtime().outputs()));
-    v.put("weights", snapshot.weights());
+    v.put("outputs", specs(m.outputs()));
+    v.put("weights", m.weightsLabel());
     v.put("adapters", snapshot.adapters().stream().map(Views::adapter).toList());
+    v.put("heads", m.head().map(h -> List.of(h.name())).orElse(List.of()));
     v.put("layers", m.adapters().base().layers().stream().map(Views::layer).toList());
+    m.ofq().ifPresent(o -> v.put("ofq", o.view()));
     v.putAll(m.runtime().describe());
     v.put("batchSize", m.settings().batchSize());
     v.put("maxBatchDelay", m.settings().maxBatchDelay());

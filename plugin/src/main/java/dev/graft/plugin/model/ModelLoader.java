@@ -4,6 +4,9 @@ import dev.graft.onnx.GraftException;
 import dev.graft.onnx.rws.ModelWeights;
 import dev.graft.plugin.config.GraftConfig;
 import dev.graft.plugin.config.ModelSettings;
+import dev.graft.plugin.head.HeadLoader;
+import dev.graft.plugin.head.ModelHead;
+import dev.graft.plugin.ofq.OfqModel;
 import dev.graft.plugin.patch.ModelAdapters;
 import dev.graft.plugin.runtime.ModelFile;
 import dev.graft.plugin.runtime.ModelRuntime;
@@ -18,16 +21,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
  * Loads a model folder ({@code serving.properties}, an {@code .onnx} file, or a TorchScript {@code
- * .pt} file for {@code engine=PyTorch}, optional {@code synset.txt}) or a bare {@code .onnx} or
- * {@code .pt} file. Stateless apart from the PyTorch engine gate and the weight cache it is given.
- *
- * <p>ONNX models are served by {@link SplitOrtModelRuntime} (split when it pays, base weights
- * memory-mapped from files under the weight cache), or by the plain {@link OrtModelRuntime} with
- * {@code option.graft.split=off}.
+ * .pt} file for {@code engine=PyTorch}, optional {@code synset.txt}, optional head declared by
+ * {@code graft.head.*}) or a bare {@code .onnx} or {@code .pt} file. Stateless apart from the
+ * PyTorch engine gate it is given.
  */
 public final class ModelLoader {
   public static final String SYNSET = "synset.txt";
@@ -40,7 +41,9 @@ public final class ModelLoader {
   /**
    * A loader whose PyTorch models use {@code engine} (see {@link PyTorchEngine#of}) and whose ONNX
    * models map their weights from files under {@code weightCache} (see {@link
-   * GraftConfig#weightCache()}).
+   * GraftConfig#weightCache()}). ONNX models are served by {@link SplitOrtModelRuntime} (split when
+   * it pays, base weights memory-mapped), or by the plain {@link OrtModelRuntime} with {@code
+   * option.graft.split=off}.
    */
   public ModelLoader(PyTorchEngine engine, Path weightCache) {
     this.pyTorch = engine;
@@ -86,21 +89,55 @@ public final class ModelLoader {
     } else {
       throw GraftException.notFound("model url %s: no such file or folder", url);
     }
-    return settings.isPyTorch()
-        ? loadTorchScript(name, url, settings, file, labels)
-        : loadOnnx(name, url, settings, file, labels);
+    ServedModel model =
+        settings.isPyTorch()
+            ? loadTorchScript(name, url, settings, file, labels)
+            : loadOnnx(name, url, settings, file, labels, ofqRuntime(path));
+    return withHead(model, path);
+  }
+
+  /** The model with the head its folder declares (see {@link HeadLoader}), if any. */
+  private static ServedModel withHead(ServedModel m, Path path) {
+    try {
+      Optional<ModelHead> head = HeadLoader.load(m.name(), path, m.runtime().outputs());
+      return head.isEmpty()
+          ? m
+          : new ServedModel(
+              m.name(),
+              m.url(),
+              m.settings(),
+              m.runtime(),
+              m.adapters(),
+              m.labels(),
+              head,
+              m.ofq());
+    } catch (RuntimeException e) {
+      m.close();
+      throw e;
+    }
   }
 
   private ServedModel loadOnnx(
-      String name, String url, ModelSettings settings, Path onnx, List<String> labels) {
+      String name,
+      String url,
+      ModelSettings settings,
+      Path onnx,
+      List<String> labels,
+      String ofqRuntime) {
     ModelFile file = ModelFile.read(onnx);
+    Optional<OfqModel> ofq = OfqModel.of(file, ofqRuntime);
+    if (ofq.isPresent()) {
+      file = ofq.get().served();
+      settings = ofq.get().settings(settings);
+    }
+    // OFQ-packed models keep the plain runtime: their 2-bit layers are not what RWS patches
     ModelRuntime runtime =
-        SplitOptions.of(settings).mode() == SplitOptions.Mode.OFF
+        ofq.isPresent() || SplitOptions.of(settings).mode() == SplitOptions.Mode.OFF
             ? OrtModelRuntime.open(name, file, settings)
             : SplitOrtModelRuntime.open(name, file, settings, weightCache);
     try {
       ModelAdapters adapters = new ModelAdapters(name, ModelWeights.of(file.model()), runtime);
-      return new ServedModel(name, url, settings, runtime, adapters, labels);
+      return new ServedModel(name, url, settings, runtime, adapters, labels, Optional.empty(), ofq);
     } catch (RuntimeException e) {
       runtime.close();
       throw e;
@@ -114,11 +151,21 @@ public final class ModelLoader {
     ModelRuntime runtime = pyTorch.open(name, pt, settings.io(), base);
     try {
       ModelAdapters adapters = new ModelAdapters(name, base, runtime);
-      return new ServedModel(name, url, settings, runtime, adapters, labels);
+      return new ServedModel(
+          name, url, settings, runtime, adapters, labels, Optional.empty(), Optional.empty());
     } catch (RuntimeException e) {
       runtime.close();
       throw e;
     }
+  }
+
+  /** {@code option.ofq.runtime} of a model folder's {@code serving.properties}, or null. */
+  private static String ofqRuntime(Path path) {
+    Path props = path.resolve(ModelSettings.FILE_NAME);
+    if (!Files.isDirectory(path) || !Files.isRegularFile(props)) {
+      return null;
+    }
+    return GraftConfig.readProperties(props).get(OfqModel.RUNTIME_KEY);
   }
 
   /** The model name DJL derives from a url: the folder's or the file's name without extension. */

@@ -50,9 +50,9 @@ public final class ModelAdapters {
   private volatile Journal journal = next -> {}; // written under lock
 
   /**
-   * Persists an adapter set before it goes live (write-ahead). Called with the change lock held, after
-   * every check passed and before the runtime swaps; throwing refuses the change, which then leaves
-   * the adapters and the weights untouched.
+   * Persists an adapter set before it goes live (write-ahead). Called with the change lock held,
+   * after every check passed and before the runtime swaps; throwing refuses the change, which then
+   * leaves the adapters and the weights untouched.
    */
   @FunctionalInterface
   public interface Journal {
@@ -73,6 +73,11 @@ public final class ModelAdapters {
     this.runtime = runtime;
   }
 
+  /** The model's name. */
+  public String model() {
+    return model;
+  }
+
   /** Makes later changes go through {@code journal} first; the default journal keeps nothing. */
   public void useJournal(Journal journal) {
     lock.lock();
@@ -84,8 +89,8 @@ public final class ModelAdapters {
   }
 
   /**
-   * Runs {@code action} holding this model's change lock (reentrant), so that reads and changes made
-   * inside it are atomic with respect to every other change of the model.
+   * Runs {@code action} holding this model's change lock (reentrant), so that reads and changes
+   * made inside it are atomic with respect to every other change of the model.
    */
   public <T> T withLock(Supplier<T> action) {
     lock.lock();
@@ -242,8 +247,8 @@ public final class ModelAdapters {
   }
 
   /**
-   * Journals {@code next}, makes it live when it changes the weights, then records it. When the swap
-   * fails the journal gets the unchanged set back. Caller holds lock.
+   * Journals {@code next}, makes it live when it changes the weights, then records it. When the
+   * swap fails the journal gets the unchanged set back. Caller holds lock.
    */
   private void commit(SortedMap<String, Adapter> next) {
     journal.record(List.copyOf(next.values()));

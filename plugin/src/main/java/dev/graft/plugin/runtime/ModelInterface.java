@@ -91,6 +91,41 @@ final class ModelInterface {
     }
   }
 
+  /** Checks typed feeds: each graph input once, of its data type and shape, and nothing else. */
+  void checkTensors(List<Tensor> feeds) {
+    Map<String, Tensor> byName = new java.util.HashMap<>();
+    for (Tensor t : feeds) {
+      if (byName.put(t.name(), t) != null) {
+        throw GraftException.invalid("%s: input %s is given twice", name, t.name());
+      }
+    }
+    for (TensorSpec spec : inputs) {
+      Tensor t = byName.remove(spec.name());
+      if (t == null) {
+        throw GraftException.invalid("%s: input %s is missing", name, spec.name());
+      }
+      if (!t.type().name().equals(spec.datatype())) {
+        throw GraftException.invalid(
+            "%s: input %s has datatype %s, the model takes %s",
+            name, spec.name(), t.type(), spec.datatype());
+      }
+      if (!OrtTensors.canFeed(t.type())) {
+        throw GraftException.precondition(
+            "%s: input %s is %s, which ONNX Runtime's Java API cannot feed",
+            name, spec.name(), t.type());
+      }
+      if (!spec.accepts(t.shape())) {
+        throw GraftException.invalid(
+            "%s: input %s has shape %s, the model takes %s",
+            name, spec.name(), Arrays.toString(t.shape()), Arrays.toString(spec.shape()));
+      }
+    }
+    if (!byName.isEmpty()) {
+      throw GraftException.invalid(
+          "%s has no input named %s (inputs: %s)", name, byName.keySet(), names(inputs));
+    }
+  }
+
   /**
    * Checks that every override replaces a float32 initializer of the same shape, once. ONNX Runtime
    * accepts unknown names silently, so this is the only guard.

@@ -1,6 +1,9 @@
 package dev.graft.plugin.runtime;
 
 import dev.graft.onnx.FloatTensor;
+import dev.graft.onnx.GraftException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -36,6 +39,68 @@ public interface ModelRuntime extends AutoCloseable {
    *     ill-shaped input or an unknown output; {@code UNAVAILABLE} once closed
    */
   InferenceResult infer(Map<String, FloatTensor> inputs, Set<String> outputs);
+
+  /**
+   * Runs one inference on tensors of any KServe v2 data type, on the current weights or on a
+   * variant. This default serves runtimes that only take float32: FP32 tensors through {@link
+   * #infer}, current weights only.
+   *
+   * @param inputs one tensor per graph input, of the input's data type and fitting its shape
+   * @param outputs the outputs to return; empty for all
+   * @param variant weights from {@link #openVariant} of this runtime to run on instead of the
+   *     current ones, or {@code null} for the current ones
+   * @throws GraftException {@code INVALID_ARGUMENT} for a missing, unknown, ill-typed or ill-shaped
+   *     input or an unknown output; {@code FAILED_PRECONDITION} for a data type the runtime cannot
+   *     feed or a variant it did not open; {@code UNAVAILABLE} once closed (or the variant is)
+   */
+  default TensorResult run(List<Tensor> inputs, Set<String> outputs, WeightVariant variant) {
+    if (variant != null) {
+      throw GraftException.precondition("%s cannot run per-request weights", name());
+    }
+    Map<String, FloatTensor> floats = new LinkedHashMap<>();
+    for (Tensor t : inputs) {
+      if (t.type() != DataType.FP32) {
+        throw GraftException.invalid("%s takes FP32 inputs; %s is %s", name(), t.name(), t.type());
+      }
+      floats.put(t.name(), t.toFloatTensor());
+    }
+    InferenceResult result = infer(floats, outputs);
+    List<Tensor> out = new ArrayList<>();
+    result.outputs().forEach(f -> out.add(Tensor.of(f)));
+    return new TensorResult(result.weights(), out);
+  }
+
+  /**
+   * Builds {@code weights} beside the current weights, for requests that choose their own adapters;
+   * the current weights do not change. Takes as long as a {@link #swapWeights}.
+   *
+   * @return the variant, holding one reference that the caller owns (see {@link WeightVariant})
+   * @throws GraftException as {@link #swapWeights}; {@code FAILED_PRECONDITION} when the runtime
+   *     has no per-request weights (this default)
+   */
+  default WeightVariant openVariant(Weights weights) {
+    throw GraftException.precondition(
+        "%s cannot build per-request weights; attach adapters with the management API", name());
+  }
+
+  /**
+   * The live weights with a reference taken, so that a caller can check their label and run on them
+   * (as a variant) knowing they cannot change in between; closing gives the reference back.
+   *
+   * @return null when this runtime cannot pin its weights (this default): run with {@code null}
+   * @throws GraftException {@code UNAVAILABLE} once closed
+   */
+  default WeightVariant acquireCurrent() {
+    return null;
+  }
+
+  /**
+   * An estimate of the bytes of weights this model holds in memory (all live weight states); 0 when
+   * unknown.
+   */
+  default long weightBytes() {
+    return 0;
+  }
 
   /**
    * Makes {@code weights} current. Returns once they are live. On failure nothing changes.

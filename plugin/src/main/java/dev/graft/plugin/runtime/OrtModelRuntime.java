@@ -1,20 +1,31 @@
 package dev.graft.plugin.runtime;
 
+import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import ai.onnxruntime.ValueInfo;
 import dev.graft.onnx.FloatTensor;
 import dev.graft.onnx.GraftException;
+import dev.graft.onnx.proto.TensorProto;
 import dev.graft.plugin.config.ModelSettings;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -27,6 +38,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * never waits for a swap. Override names are validated here because ONNX Runtime accepts unknown
  * names silently.
  *
+ * <p>Per-request weights ({@link #openVariant}) are further states built the same way but never
+ * made current; {@link #run} uses one when given. The runtime tracks the variants it opened and
+ * closes those still open when it closes.
+ *
  * <p>Thread safe; swaps must be serialised by the caller. Owns every session and tensor it creates;
  * {@link #close} releases them (after in-flight inferences).
  */
@@ -35,24 +50,30 @@ public final class OrtModelRuntime implements ModelRuntime {
   private final OrtEnvironment env;
   private final ModelFile file;
   private final SessionSettings settings;
+  private final Map<String, TensorProto> initializers;
   private final boolean externalData;
-  private final ModelInterface contract;
+  private final List<TensorSpec> inputs;
+  private final List<TensorSpec> outputs;
   private final AtomicReference<WeightState> current = new AtomicReference<>();
+  private final Set<OrtVariant> variants = ConcurrentHashMap.newKeySet();
+  private final long initializerBytes;
 
   private OrtModelRuntime(String name, ModelFile file, ModelSettings modelSettings) {
     this.name = name;
     this.env = OrtEnvironment.getEnvironment();
     this.file = file;
     this.settings = SessionSettings.of(modelSettings);
+    Map<String, TensorProto> inits = new LinkedHashMap<>();
+    for (TensorProto t : file.model().proto().getGraph().getInitializerList()) {
+      inits.put(t.getName(), t);
+    }
+    this.initializers = inits;
     this.externalData = file.hasExternalData();
+    this.initializerBytes = inits.values().stream().mapToLong(OrtModelRuntime::byteSize).sum();
     WeightState base = build(Weights.base(), true);
     try {
-      this.contract =
-          new ModelInterface(
-              name,
-              file.model(),
-              ModelInterface.specs(base.session().getInputInfo()),
-              ModelInterface.specs(base.session().getOutputInfo()));
+      this.inputs = specs(base.session().getInputInfo());
+      this.outputs = specs(base.session().getOutputInfo());
     } catch (OrtException | RuntimeException e) {
       base.release();
       throw new GraftException(
@@ -79,12 +100,12 @@ public final class OrtModelRuntime implements ModelRuntime {
 
   @Override
   public List<TensorSpec> inputs() {
-    return contract.inputs();
+    return inputs;
   }
 
   @Override
   public List<TensorSpec> outputs() {
-    return contract.outputs();
+    return outputs;
   }
 
   /** The optimisation actually used and why it differs from the requested one, for clients. */
@@ -99,7 +120,7 @@ public final class OrtModelRuntime implements ModelRuntime {
 
   /** The optimisation fields of {@code GET /models/{m}} for any ONNX runtime. */
   static Map<String, Object> describe(SessionSettings settings) {
-    Map<String, Object> v = new LinkedHashMap<>();
+    Map<String, Object> v = new java.util.LinkedHashMap<>();
     v.put("optLevel", settings.requestedLevel());
     v.put("optimization", settings.effectiveLevel());
     if (!settings.note().isEmpty()) {
@@ -116,14 +137,99 @@ public final class OrtModelRuntime implements ModelRuntime {
 
   @Override
   public InferenceResult infer(Map<String, FloatTensor> feeds, Set<String> wanted) {
-    Set<String> outputNames = contract.outputNames(wanted);
-    contract.checkInputs(feeds);
+    Set<String> outputNames = outputNames(wanted);
+    checkInputs(feeds);
     WeightState state = acquire();
     try {
       return run(state, feeds, outputNames);
     } finally {
       state.release();
     }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Checks every input against the graph (name, data type, shape) before touching ONNX Runtime.
+   */
+  @Override
+  public TensorResult run(List<Tensor> feeds, Set<String> wanted, WeightVariant variant) {
+    Set<String> outputNames = outputNames(wanted);
+    checkTensors(feeds);
+    WeightState state;
+    if (variant == null) {
+      state = acquire();
+    } else if (variant instanceof OrtVariant v && v.owner() == this) {
+      if (!v.tryAcquire()) {
+        throw new GraftException(
+            GraftException.Code.UNAVAILABLE, name + ": weights " + v.label() + " were closed");
+      }
+      state = v.state;
+    } else {
+      throw GraftException.precondition("%s: weights %s are not this model's", name, variant);
+    }
+    Map<String, OnnxTensor> tensors = new HashMap<>();
+    try {
+      for (Tensor t : feeds) {
+        tensors.put(t.name(), OrtTensors.create(env, t));
+      }
+      try (OrtSession.Result result = state.session().run(tensors, outputNames)) {
+        List<Tensor> values = new ArrayList<>(outputNames.size());
+        for (Map.Entry<String, OnnxValue> e : result) {
+          values.add(OrtTensors.read(e.getKey(), e.getValue()));
+        }
+        return new TensorResult(state.label(), values);
+      }
+    } catch (OrtException e) {
+      throw new GraftException(
+          GraftException.Code.INVALID_ARGUMENT,
+          name + ": ONNX Runtime rejected the input: " + e.getMessage(),
+          e);
+    } finally {
+      tensors.values().forEach(OnnxTensor::close);
+      state.release();
+    }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The session is built exactly as {@link #swapWeights} builds one, so a variant computes what
+   * the same weights would compute once made current.
+   */
+  @Override
+  public WeightVariant openVariant(Weights weights) {
+    OrtVariant variant = new OrtVariant(build(weights, false));
+    variants.add(variant);
+    if (current.get() == null) { // closed meanwhile: close() may have missed this one
+      variant.close();
+      throw new GraftException(GraftException.Code.UNAVAILABLE, name + " is being unloaded");
+    }
+    return variant;
+  }
+
+  /** {@inheritDoc} Not tracked as an open variant: the caller closes it when its request ends. */
+  @Override
+  public WeightVariant acquireCurrent() {
+    return new OrtVariant(acquire());
+  }
+
+  /**
+   * The model bytes held on the heap, plus, for the current state and every open variant, the copy
+   * of the initializers its session holds and its override tensors. Retired states still finishing
+   * requests are not counted.
+   */
+  @Override
+  public long weightBytes() {
+    WeightState s = current.get();
+    long bytes = file.bytes().length;
+    if (s != null) {
+      bytes += initializerBytes + s.overrideBytes();
+    }
+    for (OrtVariant v : variants) {
+      bytes += initializerBytes + v.state.overrideBytes();
+    }
+    return bytes;
   }
 
   @Override
@@ -143,6 +249,14 @@ public final class OrtModelRuntime implements ModelRuntime {
     if (s != null) {
       s.release();
     }
+    for (OrtVariant v : variants) {
+      v.close();
+    }
+  }
+
+  /** Variants opened and not yet closed (tests). */
+  int openVariants() {
+    return variants.size();
   }
 
   /** Takes a reference on the current state; the caller must release it. */
@@ -167,7 +281,7 @@ public final class OrtModelRuntime implements ModelRuntime {
   private InferenceResult run(WeightState state, Map<String, FloatTensor> feeds, Set<String> out) {
     Map<String, OnnxTensor> tensors = new HashMap<>();
     try {
-      for (TensorSpec spec : contract.inputs()) {
+      for (TensorSpec spec : inputs) {
         FloatTensor t = feeds.get(spec.name());
         tensors.put(
             spec.name(), OnnxTensor.createTensor(env, FloatBuffer.wrap(t.data()), t.dims()));
@@ -175,7 +289,7 @@ public final class OrtModelRuntime implements ModelRuntime {
       try (OrtSession.Result result = state.session().run(tensors, out)) {
         List<FloatTensor> values = new ArrayList<>(out.size());
         for (Map.Entry<String, OnnxValue> e : result) {
-          values.add(contract.toFloatTensor(e.getKey(), e.getValue()));
+          values.add(toFloatTensor(e.getKey(), e.getValue()));
         }
         return new InferenceResult(state.label(), values);
       }
@@ -189,15 +303,168 @@ public final class OrtModelRuntime implements ModelRuntime {
     }
   }
 
+  private FloatTensor toFloatTensor(String output, OnnxValue value) throws OrtException {
+    if (!(value instanceof OnnxTensor tensor)
+        || tensor.getInfo().onnxType
+            != TensorInfo.OnnxTensorType.ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT) {
+      throw GraftException.precondition(
+          "%s: output %s is %s; Graft returns float32 outputs only", name, output, value.getInfo());
+    }
+    FloatBuffer buffer = tensor.getFloatBuffer();
+    float[] data = new float[buffer.remaining()];
+    buffer.get(data);
+    return new FloatTensor(output, tensor.getInfo().getShape(), data);
+  }
+
+  private Set<String> outputNames(Set<String> wanted) {
+    Set<String> names = new LinkedHashSet<>();
+    for (TensorSpec spec : outputs) {
+      if (wanted.isEmpty() || wanted.contains(spec.name())) {
+        names.add(spec.name());
+      }
+    }
+    Set<String> unknown = new HashSet<>(wanted);
+    unknown.removeAll(names);
+    if (!unknown.isEmpty()) {
+      throw GraftException.invalid(
+          "%s has no output named %s (outputs: %s)", name, unknown, names(outputs));
+    }
+    return names;
+  }
+
+  private void checkInputs(Map<String, FloatTensor> feeds) {
+    Set<String> unknown = new HashSet<>(feeds.keySet());
+    for (TensorSpec spec : inputs) {
+      unknown.remove(spec.name());
+      FloatTensor t = feeds.get(spec.name());
+      if (t == null) {
+        throw GraftException.invalid("%s: input %s is missing", name, spec.name());
+      }
+      if (!spec.accepts(t.dims())) {
+        throw GraftException.invalid(
+            "%s: input %s has shape %s, the model takes %s",
+            name, spec.name(), t.shapeString(), Arrays.toString(spec.shape()));
+      }
+    }
+    if (!unknown.isEmpty()) {
+      throw GraftException.invalid(
+          "%s has no input named %s (inputs: %s)", name, unknown, names(inputs));
+    }
+  }
+
+  private void checkTensors(List<Tensor> feeds) {
+    Map<String, Tensor> byName = new HashMap<>();
+    for (Tensor t : feeds) {
+      if (byName.put(t.name(), t) != null) {
+        throw GraftException.invalid("%s: input %s is given twice", name, t.name());
+      }
+    }
+    for (TensorSpec spec : inputs) {
+      Tensor t = byName.remove(spec.name());
+      if (t == null) {
+        throw GraftException.invalid("%s: input %s is missing", name, spec.name());
+      }
+      if (!t.type().name().equals(spec.datatype())) {
+        throw GraftException.invalid(
+            "%s: input %s has datatype %s, the model takes %s",
+            name, spec.name(), t.type(), spec.datatype());
+      }
+      if (!OrtTensors.canFeed(t.type())) {
+        throw GraftException.precondition(
+            "%s: input %s is %s, which ONNX Runtime's Java API cannot feed",
+            name, spec.name(), t.type());
+      }
+      if (!spec.accepts(t.shape())) {
+        throw GraftException.invalid(
+            "%s: input %s has shape %s, the model takes %s",
+            name, spec.name(), Arrays.toString(t.shape()), Arrays.toString(spec.shape()));
+      }
+    }
+    if (!byName.isEmpty()) {
+      throw GraftException.invalid(
+          "%s has no input named %s (inputs: %s)", name, byName.keySet(), names(inputs));
+    }
+  }
+
+  /** Bytes of an initializer's elements (4 per element for types not listed). */
+  private static long byteSize(TensorProto t) {
+    long count = 1;
+    for (long d : t.getDimsList()) {
+      count *= d;
+    }
+    int size =
+        switch (t.getDataType()) {
+          case TensorProto.DataType.DOUBLE_VALUE,
+              TensorProto.DataType.INT64_VALUE,
+              TensorProto.DataType.UINT64_VALUE ->
+              8;
+          case TensorProto.DataType.FLOAT16_VALUE,
+              TensorProto.DataType.BFLOAT16_VALUE,
+              TensorProto.DataType.INT16_VALUE,
+              TensorProto.DataType.UINT16_VALUE ->
+              2;
+          case TensorProto.DataType.INT8_VALUE,
+              TensorProto.DataType.UINT8_VALUE,
+              TensorProto.DataType.BOOL_VALUE ->
+              1;
+          default -> 4;
+        };
+    return count * size;
+  }
+
+  /** A weight state opened for per-request use; closing drops the opener's reference once. */
+  private final class OrtVariant implements WeightVariant {
+    private final WeightState state;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    OrtVariant(WeightState state) {
+      this.state = state;
+    }
+
+    OrtModelRuntime owner() {
+      return OrtModelRuntime.this;
+    }
+
+    @Override
+    public String label() {
+      return state.label();
+    }
+
+    @Override
+    public boolean tryAcquire() {
+      return state.tryAcquire();
+    }
+
+    @Override
+    public void release() {
+      state.release();
+    }
+
+    @Override
+    public void close() {
+      if (closed.compareAndSet(false, true)) {
+        variants.remove(this);
+        state.release();
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "weights " + state.label() + " of " + name;
+    }
+  }
+
+  private static List<String> names(List<TensorSpec> specs) {
+    return specs.stream().map(TensorSpec::name).toList();
+  }
+
   /** Builds a session for {@code weights}; on failure nothing stays open. */
   private WeightState build(Weights weights, boolean base) {
-    if (!base) {
-      contract.validate(weights); // the base has no overrides, and no contract yet
-    }
+    validate(weights);
     List<OnnxTensor> owned = new ArrayList<>();
     try (OrtSession.SessionOptions options = settings.newOptions()) {
       for (FloatTensor t : weights.overrides()) {
-        OnnxTensor tensor = ModelInterface.directTensor(env, t);
+        OnnxTensor tensor = directTensor(t);
         owned.add(tensor);
         options.addInitializer(t.name(), tensor);
       }
@@ -220,5 +487,77 @@ public final class OrtModelRuntime implements ModelRuntime {
               + e.getMessage(),
           e);
     }
+  }
+
+  /** An ONNX Runtime tensor over a direct buffer it keeps, so the session can read it later. */
+  private OnnxTensor directTensor(FloatTensor t) throws OrtException {
+    ByteBuffer bytes =
+        ByteBuffer.allocateDirect(t.data().length * Float.BYTES).order(ByteOrder.nativeOrder());
+    FloatBuffer floats = bytes.asFloatBuffer();
+    floats.put(t.data()).flip();
+    return OnnxTensor.createTensor(env, floats, t.dims());
+  }
+
+  private void validate(Weights weights) {
+    Set<String> seen = new HashSet<>();
+    for (FloatTensor t : weights.overrides()) {
+      if (!seen.add(t.name())) {
+        throw GraftException.invalid("%s: tensor %s is replaced twice", name, t.name());
+      }
+      TensorProto init = initializers.get(t.name());
+      if (init == null) {
+        throw GraftException.precondition(
+            file.model().tensors().containsKey(t.name())
+                ? "%s: tensor %s is a Constant node output, not an initializer; it cannot be"
+                    + " replaced on a live session"
+                : "%s has no initializer named %s",
+            name,
+            t.name());
+      }
+      if (init.getDataType() != TensorProto.DataType.FLOAT_VALUE) {
+        throw GraftException.precondition(
+            "%s: initializer %s is not float32 (data type %d)", name, t.name(), init.getDataType());
+      }
+      long[] dims = init.getDimsList().stream().mapToLong(Long::longValue).toArray();
+      if (!Arrays.equals(dims, t.dims())) {
+        throw GraftException.precondition(
+            "%s: initializer %s has shape %s, the replacement has %s",
+            name, t.name(), Arrays.toString(dims), t.shapeString());
+      }
+    }
+  }
+
+  private static List<TensorSpec> specs(Map<String, NodeInfo> infos) {
+    List<TensorSpec> specs = new ArrayList<>();
+    for (NodeInfo info : infos.values()) {
+      ValueInfo v = info.getInfo();
+      if (v instanceof TensorInfo t) {
+        specs.add(new TensorSpec(info.getName(), datatype(t.onnxType), t.getShape()));
+      } else {
+        specs.add(new TensorSpec(info.getName(), "UNSUPPORTED", new long[0]));
+      }
+    }
+    return List.copyOf(specs);
+  }
+
+  /** KServe v2 data type names. */
+  private static String datatype(TensorInfo.OnnxTensorType type) {
+    return switch (type) {
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT -> "FP32";
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE -> "FP64";
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16 -> "FP16";
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16 -> "BF16";
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8 -> "INT8";
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT16 -> "INT16";
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32 -> "INT32";
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64 -> "INT64";
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8 -> "UINT8";
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT16 -> "UINT16";
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT32 -> "UINT32";
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT64 -> "UINT64";
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL -> "BOOL";
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING -> "BYTES";
+      default -> type.name();
+    };
   }
 }

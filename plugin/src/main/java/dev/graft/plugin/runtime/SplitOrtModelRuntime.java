@@ -1,6 +1,8 @@
 package dev.graft.plugin.runtime;
 
 import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
@@ -14,13 +16,17 @@ import dev.graft.onnx.split.GraphCut;
 import dev.graft.onnx.split.ModelSplit;
 import dev.graft.onnx.split.ModelSplitter;
 import dev.graft.plugin.config.ModelSettings;
+import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -60,6 +66,7 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
   private final SessionFactory bodyFactory;
   private final AtomicReference<SplitState> current = new AtomicReference<>();
   private final ReentrantLock lock = new ReentrantLock();
+  private final Set<Variant> variants = ConcurrentHashMap.newKeySet();
   private ModelInterface contract;
   private volatile SplitLayout layout;
   // guarded by lock: the body new split states share (null when not split); the tensors the stem
@@ -159,10 +166,88 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
     contract.checkInputs(feeds);
     SplitState state = acquire();
     try {
-      return state.run(env, contract, feeds, outputNames);
+      return inferOn(state, feeds, outputNames);
     } finally {
       state.release();
     }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Checks every input against the graph (name, data type, shape) before ONNX Runtime sees it.
+   */
+  @Override
+  public TensorResult run(List<Tensor> feeds, Set<String> wanted, WeightVariant variant) {
+    Set<String> outputNames = contract.outputNames(wanted);
+    contract.checkTensors(feeds);
+    SplitState state = acquire(variant);
+    Map<String, OnnxTensor> tensors = new HashMap<>();
+    try {
+      for (Tensor t : feeds) {
+        tensors.put(t.name(), OrtTensors.create(env, t));
+      }
+      return state.run(
+          tensors,
+          outputNames,
+          (label, result) -> {
+            List<Tensor> values = new ArrayList<>();
+            for (Map.Entry<String, OnnxValue> e : result) {
+              values.add(OrtTensors.read(e.getKey(), e.getValue()));
+            }
+            return new TensorResult(label, values);
+          });
+    } catch (OrtException e) {
+      throw rejected(e);
+    } finally {
+      tensors.values().forEach(OnnxTensor::close);
+      state.release();
+    }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Built exactly as {@link #swapWeights} builds a state: on a split model, one stem on the
+   * shared body.
+   */
+  @Override
+  public Variant openVariant(Weights weights) {
+    contract.validate(weights);
+    lock.lock();
+    try {
+      requireOpen();
+      Variant v = new Variant(build(weights), true);
+      variants.add(v);
+      return v;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** {@inheritDoc} Not tracked as an open variant: the caller closes it when its request ends. */
+  @Override
+  public WeightVariant acquireCurrent() {
+    return new Variant(acquire(), false);
+  }
+
+  /**
+   * The model bytes held on the heap, the body's mapped weights once, and for the current state and
+   * every open variant its replacement tensors. Stem base weights are counted with the body.
+   */
+  @Override
+  public long weightBytes() {
+    long bytes = model.proto().getSerializedSize();
+    SplitLayout l = layout;
+    bytes += l == null ? 0 : l.mappedBytes();
+    SplitState s = current.get();
+    if (s != null) {
+      bytes += s.overrideBytes();
+    }
+    for (Variant v : variants) {
+      bytes += v.state.overrideBytes();
+    }
+    return bytes;
   }
 
   @Override
@@ -184,37 +269,21 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
   }
 
   /**
-   * Builds a weight state for {@code weights} without making it current: inferences on the returned
-   * variant use those weights while the model's current weights stay as they are (the building
-   * block of per-request adapter choice). A split variant costs one stem.
-   *
-   * @throws GraftException as {@link #swapWeights}
+   * A weight state held by its caller: an {@link #openVariant} (tracked, closed with the runtime)
+   * or the pinned current state of {@link #acquireCurrent}. Thread safe; {@link #close} is
+   * idempotent and the state's native objects go when the last inference on it ends.
    */
-  public Variant variant(Weights weights) {
-    contract.validate(weights);
-    lock.lock();
-    try {
-      requireOpen();
-      return new Variant(build(weights));
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /**
-   * A weight state held by its caller. Thread safe; {@link #close} is idempotent and the state's
-   * native objects go when the last inference on it ends.
-   */
-  public final class Variant implements AutoCloseable {
+  public final class Variant implements WeightVariant {
     private final SplitState state;
-    private final java.util.concurrent.atomic.AtomicBoolean open =
-        new java.util.concurrent.atomic.AtomicBoolean(true);
+    private final boolean tracked;
+    private final AtomicBoolean open = new AtomicBoolean(true);
 
-    private Variant(SplitState state) {
+    private Variant(SplitState state, boolean tracked) {
       this.state = state;
+      this.tracked = tracked;
     }
 
-    /** The label of the variant's weights. */
+    @Override
     public String label() {
       return state.label();
     }
@@ -224,25 +293,45 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
       return state.isSplit();
     }
 
+    @Override
+    public boolean tryAcquire() {
+      return open.get() && state.tryAcquire();
+    }
+
+    @Override
+    public void release() {
+      state.release();
+    }
+
     /** Runs one inference on the variant's weights, as {@link ModelRuntime#infer}. */
     public InferenceResult infer(Map<String, FloatTensor> feeds, Set<String> wanted) {
       Set<String> outputNames = contract.outputNames(wanted);
       contract.checkInputs(feeds);
-      if (!open.get() || !state.tryAcquire()) {
-        throw new GraftException(GraftException.Code.UNAVAILABLE, "variant is closed");
-      }
+      SplitState s = acquire(this);
       try {
-        return state.run(env, contract, feeds, outputNames);
+        return inferOn(s, feeds, outputNames);
       } finally {
-        state.release();
+        s.release();
       }
     }
 
     @Override
     public void close() {
       if (open.compareAndSet(true, false)) {
+        if (tracked) {
+          variants.remove(this);
+        }
         state.release();
       }
+    }
+
+    private SplitOrtModelRuntime owner() {
+      return SplitOrtModelRuntime.this;
+    }
+
+    @Override
+    public String toString() {
+      return "weights " + state.label() + " of " + name;
     }
   }
 
@@ -266,6 +355,9 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
         whole.release();
         whole = null;
       }
+      for (Variant v : variants) {
+        v.close();
+      }
       files.close();
     } finally {
       lock.unlock();
@@ -284,6 +376,59 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
       }
       // s was retired and closed between the read and the acquire: read the new current one
     }
+  }
+
+  /** The state of {@code variant} (this runtime's), or the current one; the caller releases it. */
+  private SplitState acquire(WeightVariant variant) {
+    if (variant == null) {
+      return acquire();
+    }
+    if (!(variant instanceof Variant v) || v.owner() != this) {
+      throw GraftException.precondition("%s: weights %s are not this model's", name, variant);
+    }
+    if (!v.tryAcquire()) {
+      throw new GraftException(
+          GraftException.Code.UNAVAILABLE, name + ": weights " + v.label() + " were closed");
+    }
+    return v.state;
+  }
+
+  private InferenceResult inferOn(
+      SplitState state, Map<String, FloatTensor> feeds, Set<String> outputNames) {
+    Map<String, OnnxTensor> tensors = new HashMap<>();
+    try {
+      for (TensorSpec spec : contract.inputs()) {
+        FloatTensor t = feeds.get(spec.name());
+        tensors.put(
+            spec.name(), OnnxTensor.createTensor(env, FloatBuffer.wrap(t.data()), t.dims()));
+      }
+      return state.run(
+          tensors,
+          outputNames,
+          (label, result) -> {
+            List<FloatTensor> values = new ArrayList<>();
+            for (Map.Entry<String, OnnxValue> e : result) {
+              values.add(contract.toFloatTensor(e.getKey(), e.getValue()));
+            }
+            return new InferenceResult(label, values);
+          });
+    } catch (OrtException e) {
+      throw rejected(e);
+    } finally {
+      tensors.values().forEach(OnnxTensor::close);
+    }
+  }
+
+  private GraftException rejected(OrtException e) {
+    return new GraftException(
+        GraftException.Code.INVALID_ARGUMENT,
+        name + ": ONNX Runtime rejected the input: " + e.getMessage(),
+        e);
+  }
+
+  /** Variants opened and not yet closed (tests). */
+  int openVariants() {
+    return variants.size();
   }
 
   /** The state new inferences would acquire (tests). */

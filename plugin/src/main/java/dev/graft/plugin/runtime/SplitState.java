@@ -2,13 +2,8 @@ package dev.graft.plugin.runtime;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
-import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import dev.graft.onnx.FloatTensor;
-import dev.graft.onnx.GraftException;
-import java.nio.FloatBuffer;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -70,57 +65,46 @@ final class SplitState extends RefCounted {
     return body;
   }
 
+  /** Reads what it needs out of a session's result, before the result is closed. */
+  interface Reader<R> {
+    R read(String weights, OrtSession.Result result) throws OrtException;
+  }
+
   /**
-   * Runs one inference on validated feeds. The stem's outputs go to the body as the native tensors
-   * ONNX Runtime returned, without a copy into Java arrays; they are closed with the stem's result.
+   * Runs one inference on validated native inputs (the caller owns and closes them). The stem's
+   * outputs go to the body as the native tensors ONNX Runtime returned, without a copy into Java
+   * arrays; they are closed with the stem's result, after the body has run.
    */
-  InferenceResult run(
-      OrtEnvironment env,
-      ModelInterface contract,
-      Map<String, FloatTensor> feeds,
-      Set<String> outputs) {
-    Map<String, OnnxTensor> inputs = new HashMap<>();
-    try {
-      for (TensorSpec spec : contract.inputs()) {
-        FloatTensor t = feeds.get(spec.name());
-        inputs.put(spec.name(), OnnxTensor.createTensor(env, FloatBuffer.wrap(t.data()), t.dims()));
+  <R> R run(Map<String, OnnxTensor> inputs, Set<String> outputs, Reader<R> reader)
+      throws OrtException {
+    if (body == null) {
+      try (OrtSession.Result result = session.run(inputs, outputs)) {
+        return reader.read(label, result);
       }
-      if (body == null) {
-        try (OrtSession.Result result = session.run(inputs, outputs)) {
-          return collect(contract, result);
-        }
+    }
+    Map<String, OnnxTensor> stemFeeds = new HashMap<>(inputs);
+    stemFeeds.keySet().retainAll(sessionInputs);
+    try (OrtSession.Result cut = session.run(stemFeeds)) {
+      Map<String, OnnxTensor> bodyFeeds = new HashMap<>();
+      for (Map.Entry<String, OnnxValue> e : cut) {
+        bodyFeeds.put(e.getKey(), (OnnxTensor) e.getValue());
       }
-      Map<String, OnnxTensor> stemFeeds = new HashMap<>(inputs);
-      stemFeeds.keySet().retainAll(sessionInputs);
-      try (OrtSession.Result cut = session.run(stemFeeds)) {
-        Map<String, OnnxTensor> bodyFeeds = new HashMap<>();
-        for (Map.Entry<String, OnnxValue> e : cut) {
-          bodyFeeds.put(e.getKey(), (OnnxTensor) e.getValue());
-        }
-        for (String in : body.passThrough()) {
-          bodyFeeds.put(in, inputs.get(in));
-        }
-        try (OrtSession.Result result = body.session().run(bodyFeeds, outputs)) {
-          return collect(contract, result);
-        }
+      for (String in : body.passThrough()) {
+        bodyFeeds.put(in, inputs.get(in));
       }
-    } catch (OrtException e) {
-      throw new GraftException(
-          GraftException.Code.INVALID_ARGUMENT,
-          "ONNX Runtime rejected the input: " + e.getMessage(),
-          e);
-    } finally {
-      inputs.values().forEach(OnnxTensor::close);
+      try (OrtSession.Result result = body.session().run(bodyFeeds, outputs)) {
+        return reader.read(label, result);
+      }
     }
   }
 
-  private InferenceResult collect(ModelInterface contract, OrtSession.Result result)
-      throws OrtException {
-    List<FloatTensor> values = new ArrayList<>();
-    for (Map.Entry<String, OnnxValue> e : result) {
-      values.add(contract.toFloatTensor(e.getKey(), e.getValue()));
+  /** Bytes of the replacement tensors this state owns. */
+  long overrideBytes() {
+    long bytes = 0;
+    for (OnnxTensor t : overrides) {
+      bytes += t.getInfo().getNumElements() * 4L;
     }
-    return new InferenceResult(label, values);
+    return bytes;
   }
 
   @Override

@@ -37,6 +37,11 @@ final class WeightState {
     return label;
   }
 
+  /** Bytes of the override tensors this state holds (float32 each). */
+  long overrideBytes() {
+    return overrides.stream().mapToLong(t -> t.getInfo().getNumElements() * Float.BYTES).sum();
+  }
+
   /** The session; only valid between a successful {@link #tryAcquire} and its release. */
   OrtSession session() {
     return session;

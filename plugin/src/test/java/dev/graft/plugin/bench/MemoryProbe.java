@@ -52,7 +52,7 @@ public final class MemoryProbe {
                 scenario.equals("lean8"));
         held.add(run(r, subject));
         for (Weights w : variants) {
-          SplitOrtModelRuntime.Variant v = r.variant(w);
+          SplitOrtModelRuntime.Variant v = r.openVariant(w);
           v.infer(subject.feeds(), Set.of());
           held.add(v);
         }

@@ -60,4 +60,30 @@ class GraftConfigTest {
         .isInstanceOf(GraftException.class)
         .hasMessageContaining("model_url_pattern");
   }
+
+  @Test
+  void grpcServesOnTheDefaultPortWhenReadFromAFileAndOnlyWhenAskedFromValues() throws Exception {
+    assertThat(GraftConfig.load(null, Map.of(), tmp).grpcAddress())
+        .as("as the host runs it")
+        .hasValue("127.0.0.1:8082");
+    assertThat(
+            GraftConfig.load(null, Map.of("SERVING_GRPC_ADDRESS", "0.0.0.0:9000"), tmp)
+                .grpcAddress())
+        .hasValue("0.0.0.0:9000");
+    assertThat(GraftConfig.load(null, Map.of("SERVING_GRPC_ADDRESS", ""), tmp).grpcAddress())
+        .as("an empty address turns gRPC off")
+        .isEmpty();
+    assertThat(GraftConfig.of(Map.of(), tmp).grpcAddress())
+        .as("tests and embedders opt in, so handlers can run side by side")
+        .isEmpty();
+  }
+
+  @Test
+  void variantsMaxDefaultsToFour() {
+    assertThat(GraftConfig.of(Map.of(), tmp).variantsMax()).isEqualTo(4);
+    assertThat(GraftConfig.of(Map.of("graft.variants.max", "2"), tmp).variantsMax()).isEqualTo(2);
+    assertThatThrownBy(() -> GraftConfig.of(Map.of("graft.variants.max", "0"), tmp))
+        .isInstanceOf(GraftException.class)
+        .hasMessageContaining("graft.variants.max");
+  }
 }

@@ -4,9 +4,9 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.graft.onnx.GraftException;
 
 /**
- * Hostile KServe v2 JSON bodies: {@link KServeCodec#read} may only refuse with a {@link
- * GraftException} (answered 400). Deep nesting, huge shapes and odd numbers must not escape as
- * other exceptions, overflow the stack or allocate by a shape's claim.
+ * Hostile KServe v2 JSON (and binary-extension) bodies: {@link KServeCodec#read} may only refuse
+ * with a {@link GraftException} (answered 400). Deep nesting, huge shapes and odd numbers must not
+ * escape as other exceptions, overflow the stack or allocate by a shape's claim.
  *
  * <p>Regression inputs: {@code src/test/resources/dev/graft/plugin/http/KServeCodecFuzzTestInputs}.
  * Fuzz for real: {@code JAZZER_FUZZ=1 mvn -pl plugin test -Dtest=KServeCodecFuzzTest}.
@@ -16,7 +16,12 @@ class KServeCodecFuzzTest {
   @FuzzTest(maxDuration = "2m")
   void read(byte[] body) {
     try {
-      KServeCodec.read(body);
+      KServeCodec.read("m", "", body, -1);
+    } catch (GraftException expected) {
+      // a refusal is the right answer
+    }
+    try { // the same bytes as a binary-extension body: JSON head, then tensor data
+      KServeCodec.read("m", "", body, body.length / 2);
     } catch (GraftException expected) {
       // a refusal is the right answer
     }

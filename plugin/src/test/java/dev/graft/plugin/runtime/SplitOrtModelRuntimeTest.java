@@ -210,7 +210,7 @@ class SplitOrtModelRuntimeTest {
     float[] base = OrtModelRuntimeTest.logits(runtime, x);
     List<FloatTensor> patch = OrtModelRuntimeTest.gaussianNoisePatch();
 
-    SplitOrtModelRuntime.Variant v = runtime.variant(new Weights("noise@1.0", patch));
+    SplitOrtModelRuntime.Variant v = runtime.openVariant(new Weights("noise@1.0", patch));
     InferenceResult r = v.infer(Map.of("input", x), Set.of());
     assertThat(r.weights()).isEqualTo("noise@1.0");
     assertThat(r.outputs().get(0).data())
