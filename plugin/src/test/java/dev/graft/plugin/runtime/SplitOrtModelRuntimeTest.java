@@ -230,6 +230,31 @@ class SplitOrtModelRuntimeTest {
   }
 
   @Test
+  void typedRequestsRunOnPerRequestStemsAndCloseWithTheRuntime() {
+    SplitOrtModelRuntime runtime = open(Fixtures.vgg("clean"), settings("EXTENDED_OPT", "on"));
+    FloatTensor x = OrtModelRuntimeTest.batch();
+    List<FloatTensor> patch = OrtModelRuntimeTest.gaussianNoisePatch();
+    WeightVariant variant = runtime.openVariant(new Weights("noise@1.0", patch));
+
+    TensorResult onVariant = runtime.run(List.of(Tensor.of(x)), Set.of(), variant);
+    TensorResult onCurrent = runtime.run(List.of(Tensor.of(x)), Set.of(), null);
+
+    assertThat(onVariant.weights()).isEqualTo("noise@1.0");
+    assertThat(onVariant.outputs().get(0).toFloatTensor().data())
+        .as("a per-request stem computes the offline-patched model")
+        .containsExactly(offline(Fixtures.vggModel("clean").withTensors(patch)));
+    assertThat(onCurrent.weights()).isEqualTo("base");
+    assertThat(runtime.openVariants()).isEqualTo(1);
+    try (WeightVariant pinned = runtime.acquireCurrent()) {
+      assertThat(pinned.label()).isEqualTo("base");
+    }
+
+    runtime.close();
+    assertThat(runtime.openVariants()).as("closing the runtime closes its variants").isZero();
+    assertThat(variant.tryAcquire()).isFalse();
+  }
+
+  @Test
   void refusedOverrideLeavesTheStateAsItWas() {
     SplitOrtModelRuntime runtime = open(Fixtures.vgg("clean"), settings("EXTENDED_OPT", "on"));
     SplitState before = runtime.currentState();
