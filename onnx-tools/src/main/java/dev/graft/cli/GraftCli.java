@@ -7,15 +7,23 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code graft} command line. Exit codes: 0 success, 2 bad input (the message names the file and the
- * problem, and no output file is written), 1 internal failure.
+ * The {@code graft} command line. Exit codes: 0 success, 2 bad input (the message names the file
+ * and the problem, and no output file is written), 1 internal failure.
  */
 @Command(
     name = "graft",
     mixinStandardHelpOptions = true,
     versionProvider = GraftCli.VersionProvider.class,
     description = "Graft: patch what loaded models know (RWS adapters, 2-bit OFQ ViTs, WA heads).",
-    subcommands = {InspectCommand.class, RwsCommand.class, EvalCommand.class, WaCommand.class, OfqCommand.class, GenCommand.class})
+    subcommands = {
+      InspectCommand.class,
+      RwsCommand.class,
+      EvalCommand.class,
+      WaCommand.class,
+      OfqCommand.class,
+      GenCommand.class,
+      SplitCommand.class
+    })
 public final class GraftCli implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -26,7 +34,8 @@ public final class GraftCli implements Runnable {
   }
 
   public static void main(String[] args) {
-    System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    System.exit(
+        execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
   }
 
   /** Runs the command line with the given streams and returns the exit code (for tests). */

@@ -106,7 +106,7 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
         new Router(
             registry,
             store,
-            new ModelLoader(PyTorchEngine.of(config)),
+            new ModelLoader(PyTorchEngine.of(config), config.weightCache()),
             config.maxRequestSize(),
             states,
             kserve,

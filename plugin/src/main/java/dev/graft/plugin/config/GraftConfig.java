@@ -44,6 +44,15 @@ public final class GraftConfig {
   public static final String DEFAULT_GRPC_ADDRESS = "127.0.0.1:8082";
 
   public static final String PYTORCH_CACHE_DIR = "graft.pytorch.cache_dir";
+  public static final String WEIGHT_CACHE = "graft.weight_cache";
+
+  /**
+   * Where ONNX models' memory-mapped weight files go unless told otherwise: {@code graft-weights}
+   * in the temporary folder. Each loaded model writes a private subfolder and deletes it when
+   * unloaded.
+   */
+  public static final Path DEFAULT_WEIGHT_CACHE =
+      Path.of(System.getProperty("java.io.tmpdir"), "graft-weights");
 
   /**
    * Where DJL extracts the PyTorch native library unless told otherwise (see docs/torchscript.md).
@@ -63,6 +72,7 @@ public final class GraftConfig {
   private final Optional<String> grpcAddress;
   private final int variantsMax;
   private final Path pytorchCacheDir;
+  private final Path weightCache;
 
   private GraftConfig(Map<String, String> raw, Path workDir) {
     this.properties = Collections.unmodifiableMap(new TreeMap<>(raw));
@@ -81,6 +91,10 @@ public final class GraftConfig {
             .resolve(raw.getOrDefault(PYTORCH_CACHE_DIR, DEFAULT_PYTORCH_CACHE_DIR))
             .toAbsolutePath()
             .normalize();
+    this.weightCache =
+        raw.containsKey(WEIGHT_CACHE)
+            ? workDir.resolve(raw.get(WEIGHT_CACHE)).toAbsolutePath().normalize()
+            : DEFAULT_WEIGHT_CACHE;
   }
 
   /**
@@ -201,6 +215,14 @@ public final class GraftConfig {
    */
   public Path pytorchCacheDir() {
     return pytorchCacheDir;
+  }
+
+  /**
+   * The folder under which ONNX models write the external data files their base weights are
+   * memory-mapped from ({@value #WEIGHT_CACHE}, default {@link #DEFAULT_WEIGHT_CACHE}).
+   */
+  public Path weightCache() {
+    return weightCache;
   }
 
   /** Every effective key and value (as given; paths not resolved). */

@@ -5,8 +5,6 @@ import dev.graft.onnx.WeightLayer;
 import dev.graft.plugin.model.ServedModel;
 import dev.graft.plugin.patch.Adapter;
 import dev.graft.plugin.patch.ModelAdapters;
-import dev.graft.plugin.runtime.OrtModelRuntime;
-import dev.graft.plugin.runtime.SessionSettings;
 import dev.graft.plugin.runtime.TensorSpec;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -39,14 +37,7 @@ final class Views {
     v.put("heads", m.head().map(h -> List.of(h.name())).orElse(List.of()));
     v.put("layers", m.adapters().base().layers().stream().map(Views::layer).toList());
     m.ofq().ifPresent(o -> v.put("ofq", o.view()));
-    if (m.runtime() instanceof OrtModelRuntime ort) {
-      SessionSettings session = ort.sessionSettings();
-      v.put("optLevel", session.requestedLevel());
-      v.put("optimization", session.effectiveLevel());
-      if (!session.note().isEmpty()) {
-        v.put("optimizationNote", session.note());
-      }
-    }
+    v.putAll(m.runtime().describe());
     v.put("batchSize", m.settings().batchSize());
     v.put("maxBatchDelay", m.settings().maxBatchDelay());
     return v;

@@ -12,6 +12,8 @@ import dev.graft.plugin.runtime.ModelFile;
 import dev.graft.plugin.runtime.ModelRuntime;
 import dev.graft.plugin.runtime.OrtModelRuntime;
 import dev.graft.plugin.runtime.PyTorchEngine;
+import dev.graft.plugin.runtime.SplitOptions;
+import dev.graft.plugin.runtime.SplitOrtModelRuntime;
 import dev.graft.torchscript.TorchScriptModel;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -34,10 +36,23 @@ public final class ModelLoader {
   static final String PT = ".pt";
 
   private final PyTorchEngine pyTorch;
+  private final Path weightCache;
 
-  /** A loader whose PyTorch models use {@code engine} (see {@link PyTorchEngine#of}). */
-  public ModelLoader(PyTorchEngine engine) {
+  /**
+   * A loader whose PyTorch models use {@code engine} (see {@link PyTorchEngine#of}) and whose ONNX
+   * models map their weights from files under {@code weightCache} (see {@link
+   * GraftConfig#weightCache()}). ONNX models are served by {@link SplitOrtModelRuntime} (split when
+   * it pays, base weights memory-mapped), or by the plain {@link OrtModelRuntime} with {@code
+   * option.graft.split=off}.
+   */
+  public ModelLoader(PyTorchEngine engine, Path weightCache) {
     this.pyTorch = engine;
+    this.weightCache = weightCache;
+  }
+
+  /** A loader whose PyTorch models use {@code engine}, with the default weight cache. */
+  public ModelLoader(PyTorchEngine engine) {
+    this(engine, GraftConfig.DEFAULT_WEIGHT_CACHE);
   }
 
   /** A loader with the default configuration (PyTorch's native cache under the working dir). */
@@ -102,7 +117,7 @@ public final class ModelLoader {
     }
   }
 
-  private static ServedModel loadOnnx(
+  private ServedModel loadOnnx(
       String name,
       String url,
       ModelSettings settings,
@@ -115,7 +130,11 @@ public final class ModelLoader {
       file = ofq.get().served();
       settings = ofq.get().settings(settings);
     }
-    OrtModelRuntime runtime = OrtModelRuntime.open(name, file, settings);
+    // OFQ-packed models keep the plain runtime: their 2-bit layers are not what RWS patches
+    ModelRuntime runtime =
+        ofq.isPresent() || SplitOptions.of(settings).mode() == SplitOptions.Mode.OFF
+            ? OrtModelRuntime.open(name, file, settings)
+            : SplitOrtModelRuntime.open(name, file, settings, weightCache);
     try {
       ModelAdapters adapters = new ModelAdapters(name, ModelWeights.of(file.model()), runtime);
       return new ServedModel(name, url, settings, runtime, adapters, labels, Optional.empty(), ofq);

@@ -28,7 +28,7 @@ public final class StartupModels {
    *     cannot be loaded (folders of other engines are skipped under {@code ALL})
    */
   public static void load(GraftConfig config, ModelStore store, ModelRegistry registry) {
-    ModelLoader loader = new ModelLoader(PyTorchEngine.of(config));
+    ModelLoader loader = new ModelLoader(PyTorchEngine.of(config), config.weightCache());
     if (config.loadAllModels()) {
       for (Path p : candidates(store.root())) {
         String name = ModelLoader.defaultName(p);

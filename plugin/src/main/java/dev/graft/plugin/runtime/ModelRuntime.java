@@ -111,6 +111,14 @@ public interface ModelRuntime extends AutoCloseable {
   void swapWeights(Weights weights);
 
   /**
+   * Engine-specific facts for {@code GET /models/{m}} (optimisation, session layout), as values
+   * gson can write. Empty by default.
+   */
+  default Map<String, Object> describe() {
+    return Map.of();
+  }
+
+  /**
    * Stops serving. Inferences already running finish; their native resources are freed when the
    * last one ends. Idempotent.
    */

@@ -114,6 +114,22 @@ public final class OrtModelRuntime implements ModelRuntime {
   }
 
   @Override
+  public Map<String, Object> describe() {
+    return describe(settings);
+  }
+
+  /** The optimisation fields of {@code GET /models/{m}} for any ONNX runtime. */
+  static Map<String, Object> describe(SessionSettings settings) {
+    Map<String, Object> v = new java.util.LinkedHashMap<>();
+    v.put("optLevel", settings.requestedLevel());
+    v.put("optimization", settings.effectiveLevel());
+    if (!settings.note().isEmpty()) {
+      v.put("optimizationNote", settings.note());
+    }
+    return v;
+  }
+
+  @Override
   public String weightsLabel() {
     WeightState s = current.get();
     return s == null ? "closed" : s.label();

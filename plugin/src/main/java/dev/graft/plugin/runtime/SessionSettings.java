@@ -47,6 +47,8 @@ public record SessionSettings(
     OrtSession.SessionOptions.OptLevel level =
         OrtSession.SessionOptions.OptLevel.valueOf(model.optLevel());
     Map<String, String> entries = new LinkedHashMap<>(model.sessionConfig());
+    // option.graft.* keys configure Graft (e.g. SplitOptions), not ONNX Runtime
+    entries.keySet().removeIf(k -> k.startsWith("graft."));
     String note = "";
     if (level == OrtSession.SessionOptions.OptLevel.LAYOUT_OPT
         || level == OrtSession.SessionOptions.OptLevel.ALL_OPT) {

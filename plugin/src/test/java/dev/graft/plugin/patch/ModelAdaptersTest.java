@@ -31,14 +31,14 @@ import org.junit.jupiter.api.io.TempDir;
 class ModelAdaptersTest {
   @TempDir Path tmp;
 
-  private OrtModelRuntime runtime;
+  private ModelRuntime runtime;
   private ModelAdapters adapters;
   private float[] baseLogits;
 
   @BeforeEach
   void open() {
     ModelFile file = ModelFile.read(Fixtures.vgg("clean"));
-    runtime = OrtModelRuntime.open("vgg", file, ModelSettings.defaults());
+    runtime = openRuntime("vgg", file);
     adapters = new ModelAdapters("vgg", file.model(), runtime);
     baseLogits = logits(runtime);
   }
@@ -215,6 +215,11 @@ class ModelAdaptersTest {
     // fixtures/README.md: clean model 0.4600, keep4 256 levels 0.9285 (PyTorch)
     assertThat(clean).as("clean model on gaussian noise").isBetween(0.45, 0.47);
     assertThat(patched).as("patched model on gaussian noise").isBetween(0.92, 0.937);
+  }
+
+  /** The runtime under test; subclasses run this suite against other runtimes. */
+  ModelRuntime openRuntime(String name, ModelFile file) {
+    return OrtModelRuntime.open(name, file, ModelSettings.defaults());
   }
 
   private double accuracy(float[] images, int[] labels) {

@@ -1,0 +1,109 @@
+package dev.graft.plugin.bench;
+
+import dev.graft.plugin.runtime.ModelFile;
+import dev.graft.plugin.runtime.ModelRuntime;
+import dev.graft.plugin.runtime.OrtModelRuntime;
+import dev.graft.plugin.runtime.SplitOrtModelRuntime;
+import dev.graft.plugin.runtime.Weights;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * Time to patched, in process; each invocation moves to the next of 8 different weight sets. {@link
+ * #rebuild}: until the new weights are live (every inference that starts later gets them); {@link
+ * #firstResponse}: until the first inference they serve (one image) has returned.
+ *
+ * <ul>
+ *   <li>{@code stem}: {@link SplitOrtModelRuntime#swapWeights}: a new stem session on the shared
+ *       body; the old stem closes.
+ *   <li>{@code whole}: {@link OrtModelRuntime#swapWeights}: a new whole-model session, as before
+ *       the split; the old session closes.
+ *   <li>{@code reload}: the baseline: unload the model, then load the patched model file, as {@code
+ *       DELETE} then {@code POST /models} would.
+ * </ul>
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.SingleShotTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+public class PatchBench {
+  @Param({Subject.VGG, Subject.VIT})
+  public String model;
+
+  @Param({"stem", "whole", "reload"})
+  public String path;
+
+  private Subject subject;
+  private ModelRuntime runtime;
+  private List<Weights> variants;
+  private final List<Path> patchedFiles = new ArrayList<>();
+  private ModelRuntime reloaded;
+  private int next;
+
+  @Setup(Level.Trial)
+  public void setUp() {
+    Path work = Subject.work();
+    subject = Subject.of(model, work);
+    ModelFile file = subject.read();
+    variants = subject.variants(file.model());
+    switch (path) {
+      case "stem" ->
+          runtime =
+              SplitOrtModelRuntime.open(model, file, subject.settings("on"), work.resolve("cache"));
+      case "whole" -> runtime = OrtModelRuntime.open(model, file, subject.settings("off"));
+      case "reload" -> {
+        for (Weights w : variants) {
+          Path p = work.resolve(model + "-" + w.label().replace('@', '-') + ".onnx");
+          if (!Files.isRegularFile(p)) {
+            file.model().withTensors(w.overrides()).save(p);
+          }
+          patchedFiles.add(p);
+        }
+      }
+      default -> throw new IllegalArgumentException(path);
+    }
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() {
+    if (runtime != null) {
+      runtime.close();
+    }
+    if (reloaded != null) {
+      reloaded.close();
+    }
+  }
+
+  @Benchmark
+  public ModelRuntime rebuild() {
+    int i = next++ % Subject.VARIANTS;
+    if (runtime != null) {
+      runtime.swapWeights(variants.get(i));
+      return runtime;
+    }
+    if (reloaded != null) {
+      reloaded.close();
+    }
+    reloaded =
+        OrtModelRuntime.open(model, ModelFile.read(patchedFiles.get(i)), subject.settings("off"));
+    return reloaded;
+  }
+
+  @Benchmark
+  public float firstResponse() {
+    return rebuild().infer(subject.feeds(), Set.of()).outputs().get(0).data()[0];
+  }
+}
