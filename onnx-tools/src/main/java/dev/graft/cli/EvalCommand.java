@@ -12,13 +12,17 @@ import picocli.CommandLine.Parameters;
 /** {@code graft eval MODEL.onnx --images X --labels Y}: top-1 accuracy with ONNX Runtime. */
 @Command(name = "eval", description = "Top-1 accuracy of an image classifier on an IDX test set.")
 final class EvalCommand implements Runnable {
-  @Parameters(paramLabel = "MODEL.onnx") Path model;
+  @Parameters(paramLabel = "MODEL.onnx")
+  Path model;
 
-  @Option(names = "--images", required = true, paramLabel = "X.idx3-ubyte[.gz]") Path images;
+  @Option(names = "--images", required = true, paramLabel = "X.idx3-ubyte[.gz]")
+  Path images;
 
-  @Option(names = "--labels", required = true, paramLabel = "Y.idx1-ubyte[.gz]") Path labels;
+  @Option(names = "--labels", required = true, paramLabel = "Y.idx1-ubyte[.gz]")
+  Path labels;
 
-  @Option(names = "--batch", defaultValue = "200") int batch;
+  @Option(names = "--batch", defaultValue = "200")
+  int batch;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -32,8 +36,10 @@ final class EvalCommand implements Runnable {
     }
     try (OrtClassifier c = new OrtClassifier(OnnxModel.load(model))) {
       double acc = OrtClassifier.accuracy(c.logits(x, batch), y);
-      spec.commandLine().getOut().printf("%s on %s: accuracy %.4f (%d images)%n", model,
-          images.getFileName(), acc, x.count());
+      spec.commandLine()
+          .getOut()
+          .printf(
+              "%s on %s: accuracy %.4f (%d images)%n", model, images.getFileName(), acc, x.count());
     }
   }
 }

@@ -3,8 +3,9 @@ package dev.graft.onnx;
 import java.util.Arrays;
 
 /**
- * A named float32 tensor held on the heap. The arrays are owned by the record: callers must not modify {@link
- * #data()} after handing it over, and copy it before modifying a tensor they did not create.
+ * A named float32 tensor held on the heap. The arrays are owned by the record: callers must not
+ * modify {@link #data()} after handing it over, and copy it before modifying a tensor they did not
+ * create.
  */
 public record FloatTensor(String name, long[] dims, float[] data) {
 

@@ -1,9 +1,9 @@
 package dev.graft.onnx;
 
 /**
- * The one error type of Graft: a {@link Code} saying what kind of failure it is, a message meant for the user,
- * and an optional cause. Front ends map the code to an HTTP status, a gRPC status or a process exit code, each in
- * one place.
+ * The one error type of Graft: a {@link Code} saying what kind of failure it is, a message meant
+ * for the user, and an optional cause. Front ends map the code to an HTTP status, a gRPC status or
+ * a process exit code, each in one place.
  */
 public class GraftException extends RuntimeException {
   private static final long serialVersionUID = 1L;
@@ -16,7 +16,9 @@ public class GraftException extends RuntimeException {
     NOT_FOUND,
     /** The name is taken (HTTP 409, exit 2). */
     ALREADY_EXISTS,
-    /** The request is well formed but does not fit the target, e.g. another architecture (HTTP 400). */
+    /**
+     * The request is well formed but does not fit the target, e.g. another architecture (HTTP 400).
+     */
     FAILED_PRECONDITION,
     /** The request or a declared size is larger than allowed (HTTP 413). */
     TOO_LARGE,

@@ -33,10 +33,11 @@ import java.util.Optional;
 /**
  * An ONNX model: the parsed {@link ModelProto} plus the folder its external data lives in.
  *
- * <p>Instances are immutable and thread safe. Loading reads the file into one heap array and parses it with
- * aliasing, so every {@code raw_data} is a view of that array rather than a copy: a model costs its file size in
- * heap, plus the tensors a caller decodes from it. Weights may live in {@code raw_data}, in the typed fields ({@code float_data}...), in
- * external data files next to the model, or in {@code Constant} nodes; {@link #floatTensor} reads all of them.
+ * <p>Instances are immutable and thread safe. Loading reads the file into one heap array and parses
+ * it with aliasing, so every {@code raw_data} is a view of that array rather than a copy: a model
+ * costs its file size in heap, plus the tensors a caller decodes from it. Weights may live in
+ * {@code raw_data}, in the typed fields ({@code float_data}...), in external data files next to the
+ * model, or in {@code Constant} nodes; {@link #floatTensor} reads all of them.
  */
 public final class OnnxModel {
   private final ModelProto proto;
@@ -54,8 +55,8 @@ public final class OnnxModel {
   /**
    * Loads a model file.
    *
-   * @throws GraftException {@code NOT_FOUND} when the file is missing, {@code INVALID_ARGUMENT} when it is not an
-   *     ONNX model
+   * @throws GraftException {@code NOT_FOUND} when the file is missing, {@code INVALID_ARGUMENT}
+   *     when it is not an ONNX model
    */
   public static OnnxModel load(Path file) {
     ByteBuffer mapped;
@@ -66,7 +67,8 @@ public final class OnnxModel {
       }
       if (size > Integer.MAX_VALUE) {
         throw GraftException.invalid(
-            "%s: %d bytes is over the 2 GiB protobuf limit; store weights as external data", file, size);
+            "%s: %d bytes is over the 2 GiB protobuf limit; store weights as external data",
+            file, size);
       }
       mapped = ByteBuffer.allocate((int) size);
       while (mapped.hasRemaining() && ch.read(mapped) >= 0) {
@@ -87,10 +89,14 @@ public final class OnnxModel {
   public static OnnxModel parse(ByteBuffer bytes, Path baseDir, String source) {
     ModelProto proto;
     try {
-      // protobuf-java 4.x copies direct (mapped) buffers before parsing, and only aliases a heap array it
-      // is told is immutable: wrap, then parse with aliasing so raw_data fields are views of one array.
+      // protobuf-java 4.x copies direct (mapped) buffers before parsing, and only aliases a heap
+      // array it
+      // is told is immutable: wrap, then parse with aliasing so raw_data fields are views of one
+      // array.
       byte[] array;
-      if (bytes.hasArray() && bytes.arrayOffset() == 0 && bytes.position() == 0
+      if (bytes.hasArray()
+          && bytes.arrayOffset() == 0
+          && bytes.position() == 0
           && bytes.remaining() == bytes.array().length) {
         array = bytes.array();
       } else {
@@ -126,7 +132,9 @@ public final class OnnxModel {
     return source;
   }
 
-  /** The folder external data is resolved against; may be {@code null} for models built in memory. */
+  /**
+   * The folder external data is resolved against; may be {@code null} for models built in memory.
+   */
   public Path baseDir() {
     return baseDir;
   }
@@ -137,8 +145,8 @@ public final class OnnxModel {
   }
 
   /**
-   * Every constant tensor of the main graph in file order: initializers first, then the values of {@code
-   * Constant} nodes (named by the node's output).
+   * Every constant tensor of the main graph in file order: initializers first, then the values of
+   * {@code Constant} nodes (named by the node's output).
    */
   public Map<String, TensorProto> tensors() {
     return tensors;
@@ -167,8 +175,8 @@ public final class OnnxModel {
   /**
    * Decodes a constant tensor to float32.
    *
-   * @throws GraftException {@code NOT_FOUND} for an unknown name, {@code INVALID_ARGUMENT} for a type that is not
-   *     floating point or data that does not match the shape
+   * @throws GraftException {@code NOT_FOUND} for an unknown name, {@code INVALID_ARGUMENT} for a
+   *     type that is not floating point or data that does not match the shape
    */
   public FloatTensor floatTensor(String name) {
     TensorProto t = require(name);
@@ -181,8 +189,8 @@ public final class OnnxModel {
   }
 
   /**
-   * Returns a model whose named tensors hold new float32 values, written as {@code raw_data}; every other byte of
-   * the model is unchanged. Shapes must match the existing tensors.
+   * Returns a model whose named tensors hold new float32 values, written as {@code raw_data}; every
+   * other byte of the model is unchanged. Shapes must match the existing tensors.
    */
   public OnnxModel withTensors(Collection<FloatTensor> replacements) {
     Map<String, FloatTensor> byName = new LinkedHashMap<>();
@@ -233,8 +241,8 @@ public final class OnnxModel {
   }
 
   /**
-   * Writes the model atomically: to a temporary file in the target's folder, flushed to disk, then renamed over
-   * the target. A failure leaves no partial file behind.
+   * Writes the model atomically: to a temporary file in the target's folder, flushed to disk, then
+   * renamed over the target. A failure leaves no partial file behind.
    */
   public void save(Path target) {
     writeAtomically(target, toByteArray());
@@ -247,7 +255,8 @@ public final class OnnxModel {
     try {
       Files.createDirectories(dir);
       tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
-      // createTempFile makes the file private (0600); a written model or signature is an ordinary file.
+      // createTempFile makes the file private (0600); a written model or signature is an ordinary
+      // file.
       try {
         Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
       } catch (UnsupportedOperationException e) {
@@ -261,7 +270,8 @@ public final class OnnxModel {
         ch.force(true);
       }
       try {
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(
+            tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {
         Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
       }
@@ -281,8 +291,8 @@ public final class OnnxModel {
   }
 
   /**
-   * SHA-256 (hex) over the names, shapes, data types and float values of every floating-point constant tensor,
-   * in file order: identifies the exact weights a signature was extracted against.
+   * SHA-256 (hex) over the names, shapes, data types and float values of every floating-point
+   * constant tensor, in file order: identifies the exact weights a signature was extracted against.
    */
   public String weightsDigest() {
     Digests.Sha256 sha = new Digests.Sha256();

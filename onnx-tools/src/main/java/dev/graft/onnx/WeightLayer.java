@@ -3,8 +3,8 @@ package dev.graft.onnx;
 /**
  * A weight-bearing layer of a graph (Conv, ConvTranspose, Gemm, or MatMul with a constant operand).
  *
- * @param name the layer's name: the weight name without its {@code .weight} suffix when it has one, else the node
- *     name
+ * @param name the layer's name: the weight name without its {@code .weight} suffix when it has one,
+ *     else the node name
  * @param opType the ONNX operator
  * @param nodeName the node's name (may be empty)
  * @param weight the initializer (or Constant output) holding the weight

@@ -20,8 +20,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The foundation's done-means on the fixtures: signatures extracted with the command line, applied with the
- * command line and evaluated with ONNX Runtime reproduce the PyTorch reference figures within 1 point.
+ * The foundation's done-means on the fixtures: signatures extracted with the command line, applied
+ * with the command line and evaluated with ONNX Runtime reproduce the PyTorch reference figures
+ * within 1 point.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RwsAccuracyTest {
@@ -40,9 +41,24 @@ class RwsAccuracyTest {
     labels = Idx.readLabels(Fixtures.testLabels());
     for (String c : CORRUPTIONS) {
       Path out = tmp.resolve(c + ".rws");
-      Cli r = Cli.run("rws", "extract", "--clean", Fixtures.vgg("clean"), "--robust",
-          Fixtures.vgg("robust-" + c), "--pretrained", Fixtures.vgg("pretrained"), "--keep", 4,
-          "--levels", 256, "--name", c, "-o", out);
+      Cli r =
+          Cli.run(
+              "rws",
+              "extract",
+              "--clean",
+              Fixtures.vgg("clean"),
+              "--robust",
+              Fixtures.vgg("robust-" + c),
+              "--pretrained",
+              Fixtures.vgg("pretrained"),
+              "--keep",
+              4,
+              "--levels",
+              256,
+              "--name",
+              c,
+              "-o",
+              out);
       assertThat(r.exit()).as("extract %s: %s", c, r.err()).isZero();
       signatures.put(c, out);
     }
@@ -55,7 +71,8 @@ class RwsAccuracyTest {
 
     double acc = accuracy(patched, c);
 
-    assertThat(acc).as("%s patched onto clean, corrupted set", c)
+    assertThat(acc)
+        .as("%s patched onto clean, corrupted set", c)
         .isCloseTo(RwsReference.patch(c, "keep4-levels256", "corrupt"), within(POINT));
   }
 
@@ -64,17 +81,19 @@ class RwsAccuracyTest {
   void patchedCleanModelKeepsTheReferenceOnTheCleanSet(String c) {
     Path patched = apply("clean", c + "-patched-clean.onnx", signatures.get(c).toString());
 
-    assertThat(accuracy(patched, "")).as("%s patched onto clean, clean set", c)
+    assertThat(accuracy(patched, ""))
+        .as("%s patched onto clean, clean set", c)
         .isCloseTo(RwsReference.patch(c, "keep4-levels256", "clean"), within(POINT));
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"gaussian_noise", "impulse_noise", "gaussian_blur", "contrast"})
   void signatureTransfersToTheUpdatedBackbone(String c) {
-    Path patched = apply("clean-v2", c + "-transfer.onnx", signatures.get(c).toString(),
-        "--transfer");
+    Path patched =
+        apply("clean-v2", c + "-transfer.onnx", signatures.get(c).toString(), "--transfer");
 
-    assertThat(accuracy(patched, c)).as("%s patched onto clean-v2", c)
+    assertThat(accuracy(patched, c))
+        .as("%s patched onto clean-v2", c)
         .isCloseTo(RwsReference.patch(c, "keep4-levels256", "transfer_v2_corrupt"), within(POINT));
   }
 
@@ -88,20 +107,30 @@ class RwsAccuracyTest {
   void alphaScalingReproducesTheReference(String c, String alpha) {
     Path patched = apply("clean", c + "-a" + alpha + ".onnx", signatures.get(c) + ":" + alpha);
 
-    assertThat(accuracy(patched, c)).as("%s at alpha %s", c, alpha)
-        .isCloseTo(RwsReference.patch(c, "keep4-levels256-alpha" + alpha, "corrupt"), within(POINT));
+    assertThat(accuracy(patched, c))
+        .as("%s at alpha %s", c, alpha)
+        .isCloseTo(
+            RwsReference.patch(c, "keep4-levels256-alpha" + alpha, "corrupt"), within(POINT));
   }
 
   @Test
   void composingNoiseAndBlurReproducesTheReference() {
-    Path patched = apply("clean", "composed.onnx", signatures.get("gaussian_noise").toString(),
-        "--rws", signatures.get("gaussian_blur").toString());
+    Path patched =
+        apply(
+            "clean",
+            "composed.onnx",
+            signatures.get("gaussian_noise").toString(),
+            "--rws",
+            signatures.get("gaussian_blur").toString());
 
-    assertThat(accuracy(patched, "gaussian_noise")).as("noise set")
+    assertThat(accuracy(patched, "gaussian_noise"))
+        .as("noise set")
         .isCloseTo(RwsReference.composition("gaussian_noise"), within(POINT));
-    assertThat(accuracy(patched, "gaussian_blur")).as("blur set")
+    assertThat(accuracy(patched, "gaussian_blur"))
+        .as("blur set")
         .isCloseTo(RwsReference.composition("gaussian_blur"), within(POINT));
-    assertThat(accuracy(patched, "")).as("clean set")
+    assertThat(accuracy(patched, ""))
+        .as("clean set")
         .isCloseTo(RwsReference.composition("clean"), within(POINT));
   }
 
@@ -119,8 +148,9 @@ class RwsAccuracyTest {
 
   private Path apply(String target, String out, String... rws) {
     Path output = tmp.resolve(out);
-    java.util.List<Object> args = new java.util.ArrayList<>(java.util.List.of("rws", "apply",
-        "--model", Fixtures.vgg(target), "-o", output));
+    java.util.List<Object> args =
+        new java.util.ArrayList<>(
+            java.util.List.of("rws", "apply", "--model", Fixtures.vgg(target), "-o", output));
     for (String r : rws) {
       if (r.startsWith("--")) {
         args.add(r);

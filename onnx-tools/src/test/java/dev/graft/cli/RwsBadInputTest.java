@@ -3,8 +3,8 @@ package dev.graft.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.graft.onnx.Fixtures;
-import dev.graft.onnx.OnnxModel;
 import dev.graft.onnx.FloatTensor;
+import dev.graft.onnx.OnnxModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,7 +15,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Every bad input gets a one-line error naming the file and the problem, exit code 2, and no output file. */
+/**
+ * Every bad input gets a one-line error naming the file and the problem, exit code 2, and no output
+ * file.
+ */
 class RwsBadInputTest {
   @TempDir Path tmp;
   private Path out;
@@ -25,8 +28,9 @@ class RwsBadInputTest {
   void extractOneGoodSignature() {
     out = tmp.resolve("out.rws");
     goodSig = tmp.resolve("good.rws");
-    Cli r = extract(Fixtures.vgg("clean"), Fixtures.vgg("robust-gaussian_noise"), goodSig, "--keep",
-        "2");
+    Cli r =
+        extract(
+            Fixtures.vgg("clean"), Fixtures.vgg("robust-gaussian_noise"), goodSig, "--keep", "2");
     assertThat(r.exit()).as(r.err()).isZero();
   }
 
@@ -54,8 +58,13 @@ class RwsBadInputTest {
 
   @Test
   void modelsOfDifferentArchitectures() {
-    Cli r = extract(Fixtures.vgg("clean"), Fixtures.root().resolve("wa/wa-backbone.onnx"), out,
-        "--keep", "2");
+    Cli r =
+        extract(
+            Fixtures.vgg("clean"),
+            Fixtures.root().resolve("wa/wa-backbone.onnx"),
+            out,
+            "--keep",
+            "2");
     assertRefused(r, "different architectures");
     assertThat(r.err()).contains("mnist-vgg-clean.onnx").contains("wa-backbone.onnx");
   }
@@ -90,8 +99,13 @@ class RwsBadInputTest {
 
   @Test
   void unknownLayerNames() {
-    Cli r = extract(Fixtures.vgg("clean"), Fixtures.vgg("robust-contrast"), out, "--layers",
-        "convs.0,conv9");
+    Cli r =
+        extract(
+            Fixtures.vgg("clean"),
+            Fixtures.vgg("robust-contrast"),
+            out,
+            "--layers",
+            "convs.0,conv9");
     assertRefused(r, "unknown layer(s) [conv9]");
   }
 
@@ -103,8 +117,15 @@ class RwsBadInputTest {
 
   @Test
   void levelsBelowTwo() {
-    Cli r = extract(Fixtures.vgg("clean"), Fixtures.vgg("robust-contrast"), out, "--keep", "4",
-        "--levels", "1");
+    Cli r =
+        extract(
+            Fixtures.vgg("clean"),
+            Fixtures.vgg("robust-contrast"),
+            out,
+            "--keep",
+            "4",
+            "--levels",
+            "1");
     assertRefused(r, "levels must be at least 2, got 1");
   }
 
@@ -136,8 +157,16 @@ class RwsBadInputTest {
   @Test
   void notAnRwsFile() {
     Path model = tmp.resolve("patched.onnx");
-    Cli r = Cli.run("rws", "apply", "--model", Fixtures.vgg("clean"), "--rws",
-        Fixtures.vgg("clean"), "-o", model);
+    Cli r =
+        Cli.run(
+            "rws",
+            "apply",
+            "--model",
+            Fixtures.vgg("clean"),
+            "--rws",
+            Fixtures.vgg("clean"),
+            "-o",
+            model);
     assertRefused(r, "mnist-vgg-clean.onnx: not an RWS file");
     assertThat(model).doesNotExist();
   }
@@ -145,8 +174,16 @@ class RwsBadInputTest {
   @Test
   void signatureForAnotherArchitecture() {
     Path model = tmp.resolve("patched.onnx");
-    Cli r = Cli.run("rws", "apply", "--model", Fixtures.root().resolve("wa/wa-backbone.onnx"),
-        "--rws", goodSig, "-o", model);
+    Cli r =
+        Cli.run(
+            "rws",
+            "apply",
+            "--model",
+            Fixtures.root().resolve("wa/wa-backbone.onnx"),
+            "--rws",
+            goodSig,
+            "-o",
+            model);
     assertRefused(r, "different architectures");
     assertThat(model).doesNotExist();
   }
@@ -154,8 +191,8 @@ class RwsBadInputTest {
   @Test
   void signatureForAnotherBaseNeedsTransfer() {
     Path model = tmp.resolve("patched.onnx");
-    Cli r = Cli.run("rws", "apply", "--model", Fixtures.vgg("clean-v2"), "--rws", goodSig, "-o",
-        model);
+    Cli r =
+        Cli.run("rws", "apply", "--model", Fixtures.vgg("clean-v2"), "--rws", goodSig, "-o", model);
     assertRefused(r, "pass --transfer");
     assertThat(model).doesNotExist();
   }
@@ -163,8 +200,16 @@ class RwsBadInputTest {
   @Test
   void missingSignatureFile() {
     Path model = tmp.resolve("patched.onnx");
-    Cli r = Cli.run("rws", "apply", "--model", Fixtures.vgg("clean"), "--rws",
-        tmp.resolve("absent.rws"), "-o", model);
+    Cli r =
+        Cli.run(
+            "rws",
+            "apply",
+            "--model",
+            Fixtures.vgg("clean"),
+            "--rws",
+            tmp.resolve("absent.rws"),
+            "-o",
+            model);
     assertRefused(r, "absent.rws: no such file");
     assertThat(model).doesNotExist();
   }
@@ -177,8 +222,10 @@ class RwsBadInputTest {
   }
 
   private static Cli extract(Path clean, Path robust, Path out, String... more) {
-    List<Object> args = new java.util.ArrayList<>(List.of("rws", "extract", "--clean", clean,
-        "--robust", robust, "--name", "x", "-o", out));
+    List<Object> args =
+        new java.util.ArrayList<>(
+            List.of(
+                "rws", "extract", "--clean", clean, "--robust", robust, "--name", "x", "-o", out));
     args.addAll(List.of((Object[]) more));
     return Cli.run(args.toArray());
   }
@@ -190,7 +237,8 @@ class RwsBadInputTest {
     assertThat(out).as("no output written").doesNotExist();
     try (Stream<Path> files = Files.list(tmp)) {
       assertThat(files.map(p -> p.getFileName().toString()))
-          .as("no temporary files left").noneMatch(n -> n.endsWith(".tmp"));
+          .as("no temporary files left")
+          .noneMatch(n -> n.endsWith(".tmp"));
     } catch (IOException e) {
       throw new AssertionError(e);
     }

@@ -6,7 +6,10 @@ import dev.graft.onnx.Fixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 
-/** The reference figures of {@code fixtures/rws/rws-reference.json} (computed in PyTorch, not by Graft). */
+/**
+ * The reference figures of {@code fixtures/rws/rws-reference.json} (computed in PyTorch, not by
+ * Graft).
+ */
 final class RwsReference {
   private static final JsonObject ROOT = load();
 
@@ -23,8 +26,12 @@ final class RwsReference {
 
   /** A patch figure, e.g. {@code patch("gaussian_noise", "keep4-levels256", "corrupt")}. */
   static double patch(String corruption, String variant, String set) {
-    return ROOT.getAsJsonObject("corruptions").getAsJsonObject(corruption).getAsJsonObject("patch")
-        .getAsJsonObject(variant).get(set).getAsDouble();
+    return ROOT.getAsJsonObject("corruptions")
+        .getAsJsonObject(corruption)
+        .getAsJsonObject("patch")
+        .getAsJsonObject(variant)
+        .get(set)
+        .getAsDouble();
   }
 
   static JsonObject corruption(String corruption) {

@@ -31,7 +31,8 @@ public final class Fixtures {
   }
 
   public static Path testImages(String corruption) {
-    return rws("data/test-images" + (corruption.isEmpty() ? "" : "-" + corruption) + ".idx3-ubyte.gz");
+    return rws(
+        "data/test-images" + (corruption.isEmpty() ? "" : "-" + corruption) + ".idx3-ubyte.gz");
   }
 
   public static Path testLabels() {

@@ -19,10 +19,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Reading a 90 MB model and decoding every weight must fit in about twice the model's size of heap: the file is
- * parsed with aliasing, so the model costs one copy of the file and the decoded floats a second. Checked in a
- * child JVM whose heap is capped at 2.25x the file size; a plain parse (file bytes + parsed copies + floats)
- * needs 3x and fails there.
+ * Reading a 90 MB model and decoding every weight must fit in about twice the model's size of heap:
+ * the file is parsed with aliasing, so the model costs one copy of the file and the decoded floats
+ * a second. Checked in a child JVM whose heap is capped at 2.25x the file size; a plain parse (file
+ * bytes + parsed copies + floats) needs 3x and fails there.
  */
 class LargeModelHeapTest {
   private static final int ROWS = 2048;
@@ -39,12 +39,16 @@ class LargeModelHeapTest {
     assertThat(size).as("model size").isBetween(85L << 20, 95L << 20);
     long heapMb = 9 * size / 4 / (1 << 20);
 
-    Process p = new ProcessBuilder(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-Xmx" + heapMb + "m", "-cp", System.getProperty("java.class.path"),
-            HeapProbe.class.getName(), model.toString())
-        .redirectErrorStream(true)
-        .start();
+    Process p =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx" + heapMb + "m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                HeapProbe.class.getName(),
+                model.toString())
+            .redirectErrorStream(true)
+            .start();
     String output = new String(p.getInputStream().readAllBytes());
     assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("probe finished").isTrue();
 
@@ -77,15 +81,29 @@ class LargeModelHeapTest {
     String prev = "input";
     for (int l = 0; l < LAYERS; l++) {
       String w = "layer" + l + ".weight";
-      g.addInitializer(TensorProto.newBuilder().setName(w).addDims(ROWS).addDims(COLS)
-          .setDataType(TensorProto.DataType.FLOAT_VALUE).setRawData(ByteString.copyFrom(block)));
+      g.addInitializer(
+          TensorProto.newBuilder()
+              .setName(w)
+              .addDims(ROWS)
+              .addDims(COLS)
+              .setDataType(TensorProto.DataType.FLOAT_VALUE)
+              .setRawData(ByteString.copyFrom(block)));
       String out = l == LAYERS - 1 ? "output" : "h" + l;
-      g.addNode(NodeProto.newBuilder().setOpType("MatMul").addInput(prev).addInput(w)
-          .addOutput(out).setName("mm" + l));
+      g.addNode(
+          NodeProto.newBuilder()
+              .setOpType("MatMul")
+              .addInput(prev)
+              .addInput(w)
+              .addOutput(out)
+              .setName("mm" + l));
       prev = out;
     }
-    ModelProto m = ModelProto.newBuilder().setIrVersion(8)
-        .addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(17)).setGraph(g).build();
+    ModelProto m =
+        ModelProto.newBuilder()
+            .setIrVersion(8)
+            .addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(17))
+            .setGraph(g)
+            .build();
     try (OutputStream os = Files.newOutputStream(file)) {
       m.writeTo(os);
     }

@@ -25,8 +25,13 @@ class OnnxModelTest {
   @TempDir Path tmp;
 
   @ParameterizedTest
-  @ValueSource(strings = {"rws/mnist-vgg-clean.onnx", "ofq/ofq-vit-w2a2.onnx", "ofq/ofq-vit-fp32.onnx",
-      "wa/wa-backbone.onnx"})
+  @ValueSource(
+      strings = {
+        "rws/mnist-vgg-clean.onnx",
+        "ofq/ofq-vit-w2a2.onnx",
+        "ofq/ofq-vit-fp32.onnx",
+        "wa/wa-backbone.onnx"
+      })
   void parsedModelReserializesByteIdentically(String fixture) throws IOException {
     Path file = Fixtures.root().resolve(fixture);
     byte[] original = Files.readAllBytes(file);
@@ -40,8 +45,11 @@ class OnnxModelTest {
   void vggLayersAreTheEightConvsThenTheClassifierInOrder() {
     List<WeightLayer> layers = OnnxModel.load(Fixtures.vgg("clean")).layers();
 
-    assertThat(layers).extracting(WeightLayer::name).containsExactly("convs.0", "convs.1", "convs.2",
-        "convs.3", "convs.4", "convs.5", "convs.6", "convs.7", "fc");
+    assertThat(layers)
+        .extracting(WeightLayer::name)
+        .containsExactly(
+            "convs.0", "convs.1", "convs.2", "convs.3", "convs.4", "convs.5", "convs.6", "convs.7",
+            "fc");
     assertThat(layers.get(0).weight()).isEqualTo("convs.0.weight");
     assertThat(layers.get(0).bias()).isEqualTo("convs.0.bias");
     assertThat(layers.get(8).opType()).isEqualTo("Gemm");
@@ -51,14 +59,17 @@ class OnnxModelTest {
   void typedFloatDataReadsLikeRawData() {
     OnnxModel model = OnnxModel.load(Fixtures.vgg("clean"));
     FloatTensor raw = model.floatTensor("convs.1.weight");
-    ModelProto typed = rewriteInitializer(model.proto(), "convs.1.weight",
-        t -> {
-          TensorProto.Builder b = t.toBuilder().clearRawData();
-          for (float v : raw.data()) {
-            b.addFloatData(v);
-          }
-          return b.build();
-        });
+    ModelProto typed =
+        rewriteInitializer(
+            model.proto(),
+            "convs.1.weight",
+            t -> {
+              TensorProto.Builder b = t.toBuilder().clearRawData();
+              for (float v : raw.data()) {
+                b.addFloatData(v);
+              }
+              return b.build();
+            });
 
     FloatTensor back = OnnxModel.of(typed, tmp, "typed").floatTensor("convs.1.weight");
 
@@ -73,13 +84,18 @@ class OnnxModelTest {
     byte[] file = new byte[16 + bytes.length];
     System.arraycopy(bytes, 0, file, 16, bytes.length);
     Files.write(tmp.resolve("weights.bin"), file);
-    ModelProto external = rewriteInitializer(model.proto(), "convs.2.weight",
-        t -> t.toBuilder().clearRawData()
-            .setDataLocation(TensorProto.DataLocation.EXTERNAL)
-            .addExternalData(entry("location", "weights.bin"))
-            .addExternalData(entry("offset", "16"))
-            .addExternalData(entry("length", Integer.toString(bytes.length)))
-            .build());
+    ModelProto external =
+        rewriteInitializer(
+            model.proto(),
+            "convs.2.weight",
+            t ->
+                t.toBuilder()
+                    .clearRawData()
+                    .setDataLocation(TensorProto.DataLocation.EXTERNAL)
+                    .addExternalData(entry("location", "weights.bin"))
+                    .addExternalData(entry("offset", "16"))
+                    .addExternalData(entry("length", Integer.toString(bytes.length)))
+                    .build());
     Path modelFile = tmp.resolve("external.onnx");
     Files.write(modelFile, external.toByteArray());
 
@@ -91,15 +107,21 @@ class OnnxModelTest {
   @Test
   void externalDataOutsideTheModelFolderIsRefused() throws IOException {
     OnnxModel model = OnnxModel.load(Fixtures.vgg("clean"));
-    ModelProto external = rewriteInitializer(model.proto(), "convs.2.weight",
-        t -> t.toBuilder().clearRawData()
-            .setDataLocation(TensorProto.DataLocation.EXTERNAL)
-            .addExternalData(entry("location", "../escape.bin"))
-            .build());
+    ModelProto external =
+        rewriteInitializer(
+            model.proto(),
+            "convs.2.weight",
+            t ->
+                t.toBuilder()
+                    .clearRawData()
+                    .setDataLocation(TensorProto.DataLocation.EXTERNAL)
+                    .addExternalData(entry("location", "../escape.bin"))
+                    .build());
     Path dir = Files.createDirectories(tmp.resolve("m"));
     Files.write(dir.resolve("model.onnx"), external.toByteArray());
 
-    assertThatThrownBy(() -> OnnxModel.load(dir.resolve("model.onnx")).floatTensor("convs.2.weight"))
+    assertThatThrownBy(
+            () -> OnnxModel.load(dir.resolve("model.onnx")).floatTensor("convs.2.weight"))
         .isInstanceOf(GraftException.class)
         .hasMessageContaining("leaves the model folder");
   }
@@ -115,9 +137,16 @@ class OnnxModelTest {
     }
     TensorProto t = g.getInitializer(idx);
     g.removeInitializer(idx);
-    g.addNode(0, NodeProto.newBuilder().setOpType("Constant").addOutput("fc.weight")
-        .addAttribute(AttributeProto.newBuilder().setName("value")
-            .setType(AttributeProto.AttributeType.TENSOR).setT(t)));
+    g.addNode(
+        0,
+        NodeProto.newBuilder()
+            .setOpType("Constant")
+            .addOutput("fc.weight")
+            .addAttribute(
+                AttributeProto.newBuilder()
+                    .setName("value")
+                    .setType(AttributeProto.AttributeType.TENSOR)
+                    .setT(t)));
     OnnxModel withConstant = OnnxModel.of(model.proto().toBuilder().setGraph(g).build(), tmp, "c");
 
     assertThat(withConstant.floatTensor("fc.weight")).isEqualTo(w);
@@ -137,7 +166,8 @@ class OnnxModelTest {
     float[] changed = base.data().clone();
     changed[0] = 42f;
 
-    OnnxModel restored = model.withTensors(List.of(base.withData(changed))).withTensors(List.of(base));
+    OnnxModel restored =
+        model.withTensors(List.of(base.withData(changed))).withTensors(List.of(base));
 
     assertThat(restored.toByteArray()).isEqualTo(Files.readAllBytes(file));
   }
@@ -173,8 +203,8 @@ class OnnxModelTest {
         .isEqualTo(GraftException.Code.NOT_FOUND);
   }
 
-  static ModelProto rewriteInitializer(ModelProto proto, String name,
-      java.util.function.UnaryOperator<TensorProto> change) {
+  static ModelProto rewriteInitializer(
+      ModelProto proto, String name, java.util.function.UnaryOperator<TensorProto> change) {
     GraphProto.Builder g = proto.getGraph().toBuilder();
     for (int i = 0; i < g.getInitializerCount(); i++) {
       if (g.getInitializer(i).getName().equals(name)) {

@@ -28,7 +28,8 @@ public final class Digests {
   /** An incremental SHA-256 whose typed updates have a stable encoding. Not thread safe. */
   public static final class Sha256 {
     private final MessageDigest md;
-    private final ByteBuffer scratch = ByteBuffer.allocate(64 * 1024).order(ByteOrder.LITTLE_ENDIAN);
+    private final ByteBuffer scratch =
+        ByteBuffer.allocate(64 * 1024).order(ByteOrder.LITTLE_ENDIAN);
 
     public Sha256() {
       try {

@@ -30,7 +30,8 @@ public final class LayerFinder {
       String op = n.getOpType();
       String weight = null;
       String bias = null;
-      if (isDefaultDomain(n) && (op.equals("Conv") || op.equals("ConvTranspose") || op.equals("Gemm"))) {
+      if (isDefaultDomain(n)
+          && (op.equals("Conv") || op.equals("ConvTranspose") || op.equals("Gemm"))) {
         weight = input(n, 1, constants);
         bias = input(n, 2, constants);
       } else if (isDefaultDomain(n) && op.equals("MatMul")) {
@@ -60,7 +61,10 @@ public final class LayerFinder {
     return constants.contains(name) ? name : null;
   }
 
-  /** The constant operand of the single {@code Add} that consumes a MatMul's output (PyTorch's Linear on 3-D). */
+  /**
+   * The constant operand of the single {@code Add} that consumes a MatMul's output (PyTorch's
+   * Linear on 3-D).
+   */
   private static String matMulBias(
       NodeProto matMul, Map<String, List<NodeProto>> consumers, Set<String> constants) {
     List<NodeProto> next = consumers.getOrDefault(matMul.getOutput(0), List.of());
@@ -86,7 +90,10 @@ public final class LayerFinder {
     return n.getName().isEmpty() ? weight : n.getName();
   }
 
-  /** Kahn's algorithm, stable in file order; graph inputs, initializers and constants are available at start. */
+  /**
+   * Kahn's algorithm, stable in file order; graph inputs, initializers and constants are available
+   * at start.
+   */
   public static List<NodeProto> topologicalOrder(GraphProto graph) {
     int count = graph.getNodeCount();
     Map<String, Integer> producer = new HashMap<>();

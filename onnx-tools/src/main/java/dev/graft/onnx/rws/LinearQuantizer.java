@@ -3,9 +3,9 @@ package dev.graft.onnx.rws;
 import dev.graft.onnx.GraftException;
 
 /**
- * Linear N-level quantisation as in the RWS reference code: {@code q = round((x - min) / (max - min) * (N - 1))},
- * {@code x' = q / (N - 1) * (max - min) + min}, with round-half-to-even like PyTorch. Codes are packed LSB first in
- * {@code ceil(log2 N)} bits each.
+ * Linear N-level quantisation as in the RWS reference code: {@code q = round((x - min) / (max -
+ * min) * (N - 1))}, {@code x' = q / (N - 1) * (max - min) + min}, with round-half-to-even like
+ * PyTorch. Codes are packed LSB first in {@code ceil(log2 N)} bits each.
  */
 public final class LinearQuantizer {
   private LinearQuantizer() {}
@@ -18,8 +18,12 @@ public final class LinearQuantizer {
     return 32 - Integer.numberOfLeadingZeros(levels - 1);
   }
 
-  /** Codes of {@code values[from, from+count)} for the given range, written to {@code codes[from...]}. */
-  static void encode(float[] values, int from, int count, float min, float max, int levels, int[] codes) {
+  /**
+   * Codes of {@code values[from, from+count)} for the given range, written to {@code
+   * codes[from...]}.
+   */
+  static void encode(
+      float[] values, int from, int count, float min, float max, int levels, int[] codes) {
     double range = (double) max - (double) min;
     for (int i = from; i < from + count; i++) {
       int q;
@@ -58,7 +62,8 @@ public final class LinearQuantizer {
     long needed = ((long) count * bits + 7) / 8;
     if (packed.length != needed) {
       throw GraftException.invalid(
-          "packed codes hold %d bytes, %d codes of %d bits need %d", packed.length, count, bits, needed);
+          "packed codes hold %d bytes, %d codes of %d bits need %d",
+          packed.length, count, bits, needed);
     }
     int[] codes = new int[count];
     long pos = 0;

@@ -9,9 +9,10 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * Computes patched weights {@code W = W_base + Σ α_c · RWS_c}. The base is never modified: detaching is taking the
- * base again, so it is exact. The sum is accumulated in float64 in the order of the terms, then added to the base
- * in float32, so the same terms in the same order give the same bits offline and online.
+ * Computes patched weights {@code W = W_base + Σ α_c · RWS_c}. The base is never modified:
+ * detaching is taking the base again, so it is exact. The sum is accumulated in float64 in the
+ * order of the terms, then added to the base in float32, so the same terms in the same order give
+ * the same bits offline and online.
  */
 public final class RwsPatch {
   private RwsPatch() {}
@@ -20,7 +21,8 @@ public final class RwsPatch {
   public record Term(RwsSignature signature, double alpha) {
     public Term {
       if (!Double.isFinite(alpha)) {
-        throw GraftException.invalid("alpha of %s must be a finite number, got %s", signature.name(), alpha);
+        throw GraftException.invalid(
+            "alpha of %s must be a finite number, got %s", signature.name(), alpha);
       }
     }
   }
@@ -28,7 +30,8 @@ public final class RwsPatch {
   /**
    * The patched value of every tensor that at least one term touches, in first-touched order.
    *
-   * @param base looks up a base tensor by name; must throw {@link GraftException} for an unknown name
+   * @param base looks up a base tensor by name; must throw {@link GraftException} for an unknown
+   *     name
    */
   public static List<FloatTensor> apply(Function<String, FloatTensor> base, List<Term> terms) {
     Map<String, double[]> sums = new LinkedHashMap<>();

@@ -12,7 +12,9 @@ final class RwsProtos {
     for (dev.graft.onnx.rws.proto.TensorSpec s : p.getTensorsList()) {
       specs.add(
           new Fingerprint.TensorSpec(
-              s.getName(), s.getDimsList().stream().mapToLong(Long::longValue).toArray(), s.getDataType()));
+              s.getName(),
+              s.getDimsList().stream().mapToLong(Long::longValue).toArray(),
+              s.getDataType()));
     }
     return new Fingerprint(specs, p.getWeightsSha256());
   }
@@ -22,7 +24,9 @@ final class RwsProtos {
         dev.graft.onnx.rws.proto.Fingerprint.newBuilder().setWeightsSha256(f.weightsSha256());
     for (Fingerprint.TensorSpec s : f.tensors()) {
       dev.graft.onnx.rws.proto.TensorSpec.Builder sb =
-          dev.graft.onnx.rws.proto.TensorSpec.newBuilder().setName(s.name()).setDataType(s.dataType());
+          dev.graft.onnx.rws.proto.TensorSpec.newBuilder()
+              .setName(s.name())
+              .setDataType(s.dataType());
       for (long d : s.dims()) {
         sb.addDims(d);
       }

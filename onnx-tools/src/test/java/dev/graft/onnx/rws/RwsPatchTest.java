@@ -17,9 +17,12 @@ class RwsPatchTest {
   private static final OnnxModel CLEAN = OnnxModel.load(Fixtures.vgg("clean"));
 
   private static RwsSignature extract(String corruption, int keep, int levels, boolean perChannel) {
-    return RwsExtractor.extract(CLEAN, OnnxModel.load(Fixtures.vgg("robust-" + corruption)),
-        OnnxModel.load(Fixtures.vgg("pretrained")),
-        new RwsExtractor.Options(corruption, corruption, keep, List.of(), levels, perChannel, 0.3))
+    return RwsExtractor.extract(
+            CLEAN,
+            OnnxModel.load(Fixtures.vgg("robust-" + corruption)),
+            OnnxModel.load(Fixtures.vgg("pretrained")),
+            new RwsExtractor.Options(
+                corruption, corruption, keep, List.of(), levels, perChannel, 0.3))
         .signature();
   }
 
@@ -27,10 +30,13 @@ class RwsPatchTest {
   void applyingThenDetachingRestoresEveryWeightBitForBit() {
     RwsSignature noise = extract("gaussian_noise", 4, 256, false);
     RwsSignature blur = extract("gaussian_blur", 4, 256, false);
-    List<FloatTensor> patched = RwsPatch.apply(CLEAN::floatTensor,
-        List.of(new RwsPatch.Term(noise, 0.7), new RwsPatch.Term(blur, 1.0)));
+    List<FloatTensor> patched =
+        RwsPatch.apply(
+            CLEAN::floatTensor,
+            List.of(new RwsPatch.Term(noise, 0.7), new RwsPatch.Term(blur, 1.0)));
     OnnxModel live = CLEAN.withTensors(patched);
-    assertThat(live.floatTensor("convs.0.weight")).isNotEqualTo(CLEAN.floatTensor("convs.0.weight"));
+    assertThat(live.floatTensor("convs.0.weight"))
+        .isNotEqualTo(CLEAN.floatTensor("convs.0.weight"));
 
     List<FloatTensor> base = patched.stream().map(t -> CLEAN.floatTensor(t.name())).toList();
     OnnxModel detached = live.withTensors(base);
@@ -87,8 +93,11 @@ class RwsPatchTest {
 
   @Test
   void autoKeepChoosesTheShortestPrefixHoldingTheShare() {
-    List<RwsExtractor.LayerChange> changes = List.of(new RwsExtractor.LayerChange("a", 1),
-        new RwsExtractor.LayerChange("b", 1), new RwsExtractor.LayerChange("c", 2));
+    List<RwsExtractor.LayerChange> changes =
+        List.of(
+            new RwsExtractor.LayerChange("a", 1),
+            new RwsExtractor.LayerChange("b", 1),
+            new RwsExtractor.LayerChange("c", 2));
 
     assertThat(RwsExtractor.autoKeep(changes, 0.25)).isEqualTo(1);
     assertThat(RwsExtractor.autoKeep(changes, 0.5)).isEqualTo(2);
@@ -99,6 +108,7 @@ class RwsPatchTest {
   void nonFiniteAlphaIsRefused() {
     RwsSignature sig = extract("gaussian_noise", 1, 256, false);
     assertThatThrownBy(() -> new RwsPatch.Term(sig, Double.NaN))
-        .isInstanceOf(GraftException.class).hasMessageContaining("finite");
+        .isInstanceOf(GraftException.class)
+        .hasMessageContaining("finite");
   }
 }

@@ -469,9 +469,11 @@ public final class OrtModelRuntime implements ModelRuntime {
         options.addInitializer(t.name(), tensor);
       }
       OrtSession session =
-          externalData
-              ? env.createSession(file.path().toString(), options)
-              : env.createSession(file.bytes(), options);
+          SessionRetry.create(
+              () ->
+                  externalData
+                      ? env.createSession(file.path().toString(), options)
+                      : env.createSession(file.bytes(), options));
       return new WeightState(weights.label(), session, owned);
     } catch (OrtException | RuntimeException e) {
       owned.forEach(OnnxTensor::close);

@@ -94,7 +94,7 @@ final class SessionFactory {
       if (!external.isEmpty()) {
         options.addExternalInitializers(external);
       }
-      return new Built(env.createSession(graph, options), owned);
+      return new Built(SessionRetry.create(() -> env.createSession(graph, options)), owned);
     } catch (OrtException | RuntimeException e) {
       owned.forEach(OnnxTensor::close);
       throw e;
