@@ -1,19 +1,15 @@
 package dev.graft.plugin.runtime;
 
-import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
-import ai.onnxruntime.ValueInfo;
 import dev.graft.onnx.FloatTensor;
 import dev.graft.onnx.GraftException;
 import dev.graft.onnx.proto.TensorProto;
 import dev.graft.plugin.config.ModelSettings;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -72,8 +68,8 @@ public final class OrtModelRuntime implements ModelRuntime {
     this.initializerBytes = inits.values().stream().mapToLong(OrtModelRuntime::byteSize).sum();
     WeightState base = build(Weights.base(), true);
     try {
-      this.inputs = specs(base.session().getInputInfo());
-      this.outputs = specs(base.session().getOutputInfo());
+      this.inputs = ModelInterface.specs(base.session().getInputInfo());
+      this.outputs = ModelInterface.specs(base.session().getOutputInfo());
     } catch (OrtException | RuntimeException e) {
       base.release();
       throw new GraftException(
@@ -464,7 +460,7 @@ public final class OrtModelRuntime implements ModelRuntime {
     List<OnnxTensor> owned = new ArrayList<>();
     try (OrtSession.SessionOptions options = settings.newOptions()) {
       for (FloatTensor t : weights.overrides()) {
-        OnnxTensor tensor = directTensor(t);
+        OnnxTensor tensor = ModelInterface.directTensor(env, t);
         owned.add(tensor);
         options.addInitializer(t.name(), tensor);
       }
@@ -489,15 +485,6 @@ public final class OrtModelRuntime implements ModelRuntime {
               + e.getMessage(),
           e);
     }
-  }
-
-  /** An ONNX Runtime tensor over a direct buffer it keeps, so the session can read it later. */
-  private OnnxTensor directTensor(FloatTensor t) throws OrtException {
-    ByteBuffer bytes =
-        ByteBuffer.allocateDirect(t.data().length * Float.BYTES).order(ByteOrder.nativeOrder());
-    FloatBuffer floats = bytes.asFloatBuffer();
-    floats.put(t.data()).flip();
-    return OnnxTensor.createTensor(env, floats, t.dims());
   }
 
   private void validate(Weights weights) {
@@ -527,39 +514,5 @@ public final class OrtModelRuntime implements ModelRuntime {
             name, t.name(), Arrays.toString(dims), t.shapeString());
       }
     }
-  }
-
-  private static List<TensorSpec> specs(Map<String, NodeInfo> infos) {
-    List<TensorSpec> specs = new ArrayList<>();
-    for (NodeInfo info : infos.values()) {
-      ValueInfo v = info.getInfo();
-      if (v instanceof TensorInfo t) {
-        specs.add(new TensorSpec(info.getName(), datatype(t.onnxType), t.getShape()));
-      } else {
-        specs.add(new TensorSpec(info.getName(), "UNSUPPORTED", new long[0]));
-      }
-    }
-    return List.copyOf(specs);
-  }
-
-  /** KServe v2 data type names. */
-  private static String datatype(TensorInfo.OnnxTensorType type) {
-    return switch (type) {
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT -> "FP32";
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE -> "FP64";
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16 -> "FP16";
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16 -> "BF16";
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8 -> "INT8";
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT16 -> "INT16";
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32 -> "INT32";
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64 -> "INT64";
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8 -> "UINT8";
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT16 -> "UINT16";
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT32 -> "UINT32";
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT64 -> "UINT64";
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL -> "BOOL";
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING -> "BYTES";
-      default -> type.name();
-    };
   }
 }
