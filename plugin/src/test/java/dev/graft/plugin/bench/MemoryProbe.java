@@ -1,17 +1,14 @@
 package dev.graft.plugin.bench;
 
-import dev.graft.onnx.FloatTensor;
 import dev.graft.plugin.runtime.ModelFile;
 import dev.graft.plugin.runtime.ModelRuntime;
 import dev.graft.plugin.runtime.OrtModelRuntime;
 import dev.graft.plugin.runtime.SplitOrtModelRuntime;
 import dev.graft.plugin.runtime.Weights;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -85,22 +82,12 @@ public final class MemoryProbe {
     return runtime;
   }
 
-  /** Loads ONNX Runtime's library and kernels before the first reading. */
-  private static void warmUpOnnxRuntime(Subject subject, Path cache) throws IOException {
-    Path tiny = Files.createTempFile("graft-warmup", ".onnx");
-    try {
-      VitGenerator.generate(new VitGenerator.Config(32, 8, 32, 1, 2, 64, 10)).save(tiny);
-      try (ModelRuntime r =
-          SplitOrtModelRuntime.open(
-              "warmup", ModelFile.read(tiny), subject.settings("on"), cache)) {
-        r.infer(
-            Map.of(
-                "input",
-                new FloatTensor("input", new long[] {1, 3, 32, 32}, new float[3 * 32 * 32])),
-            Set.of());
-      }
-    } finally {
-      Files.deleteIfExists(tiny);
+  /** Loads ONNX Runtime's library and kernels before the first reading (on the VGG fixture). */
+  private static void warmUpOnnxRuntime(Subject subject, Path cache) {
+    Subject vgg = Subject.of(Subject.VGG, Subject.work());
+    try (ModelRuntime r =
+        SplitOrtModelRuntime.open("warmup", vgg.read(), subject.settings("on"), cache)) {
+      r.infer(vgg.feeds(), Set.of());
     }
   }
 

@@ -3,6 +3,8 @@ package dev.graft.plugin.bench;
 import dev.graft.onnx.FloatTensor;
 import dev.graft.onnx.OnnxModel;
 import dev.graft.onnx.WeightLayer;
+import dev.graft.onnx.gen.VitGenerator;
+import dev.graft.onnx.gen.VitSpec;
 import dev.graft.onnx.rws.RwsPatch;
 import dev.graft.plugin.config.ModelSettings;
 import dev.graft.plugin.runtime.ModelFile;
@@ -18,10 +20,10 @@ import java.util.SplittableRandom;
 
 /**
  * A benchmark model with its patches: the MNIST VGG fixture with its real gaussian_noise RWS
- * signature (keep 4, 256 levels), or the generated DeiT-S-sized ViT with an RWS-shaped synthetic
- * patch of its first four weight layers (patch embedding, block 0 qkv, proj, fc1; weight and bias).
- * Variant {@code i} is the base plus {@code alpha_i} times the patch, so every variant holds
- * different weights. Immutable.
+ * signature (keep 4, 256 levels), or a DeiT-S-sized ViT from {@link VitGenerator} (random weights,
+ * fixed seed) with an RWS-shaped synthetic patch of its first four weight layers (patch embedding,
+ * block 0 qkv, proj, fc1; weight and bias). Variant {@code i} is the base plus {@code alpha_i}
+ * times the patch, so every variant holds different weights. Immutable.
  *
  * @param key {@code vgg} or {@code vit}
  * @param file the served model file
@@ -32,6 +34,9 @@ record Subject(String key, Path file, List<String> patched, FloatTensor input) {
   static final String VGG = "vgg";
   static final String VIT = "vit";
   static final int VARIANTS = 8;
+
+  /** The generated ViT's weights seed: the same file on every run. */
+  static final long VIT_SEED = 20261127;
 
   /** The work folder property the launcher passes to forked JVMs and probes. */
   static final String WORK = "graft.bench.work";
@@ -56,7 +61,7 @@ record Subject(String key, Path file, List<String> patched, FloatTensor input) {
       case VIT -> {
         Path file = work.resolve("deit-s.onnx");
         if (!Files.isRegularFile(file)) {
-          VitGenerator.generate(VitGenerator.Config.deitSmall()).save(file);
+          VitGenerator.generate(VitSpec.deitSmall(VIT_SEED, false)).save(file);
         }
         float[] image = new float[3 * 224 * 224];
         SplittableRandom r = new SplittableRandom(7);
@@ -125,7 +130,7 @@ record Subject(String key, Path file, List<String> patched, FloatTensor input) {
 
   private static List<String> vitLayers() {
     List<String> names = new ArrayList<>();
-    for (String layer : List.of("patch", "blocks.0.qkv", "blocks.0.proj", "blocks.0.fc1")) {
+    for (String layer : List.of("patch_embed", "blocks.0.qkv", "blocks.0.proj", "blocks.0.fc1")) {
       names.add(layer + ".weight");
       names.add(layer + ".bias");
     }
