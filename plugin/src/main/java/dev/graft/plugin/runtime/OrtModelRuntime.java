@@ -5,18 +5,14 @@ import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import ai.onnxruntime.TensorInfo;
 import dev.graft.onnx.FloatTensor;
 import dev.graft.onnx.GraftException;
 import dev.graft.onnx.proto.TensorProto;
 import dev.graft.plugin.config.ModelSettings;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -50,6 +46,7 @@ public final class OrtModelRuntime implements ModelRuntime {
   private final boolean externalData;
   private final List<TensorSpec> inputs;
   private final List<TensorSpec> outputs;
+  private final ModelInterface iface;
   private final AtomicReference<WeightState> current = new AtomicReference<>();
   private final Set<OrtVariant> variants = ConcurrentHashMap.newKeySet();
   private final long initializerBytes;
@@ -77,6 +74,7 @@ public final class OrtModelRuntime implements ModelRuntime {
           name + ": cannot read the model's inputs and outputs: " + e.getMessage(),
           e);
     }
+    this.iface = new ModelInterface(name, file.model(), inputs, outputs);
     current.set(base);
   }
 
@@ -133,8 +131,8 @@ public final class OrtModelRuntime implements ModelRuntime {
 
   @Override
   public InferenceResult infer(Map<String, FloatTensor> feeds, Set<String> wanted) {
-    Set<String> outputNames = outputNames(wanted);
-    checkInputs(feeds);
+    Set<String> outputNames = iface.outputNames(wanted);
+    iface.checkInputs(feeds);
     WeightState state = acquire();
     try {
       return run(state, feeds, outputNames);
@@ -150,8 +148,8 @@ public final class OrtModelRuntime implements ModelRuntime {
    */
   @Override
   public TensorResult run(List<Tensor> feeds, Set<String> wanted, WeightVariant variant) {
-    Set<String> outputNames = outputNames(wanted);
-    checkTensors(feeds);
+    Set<String> outputNames = iface.outputNames(wanted);
+    iface.checkTensors(feeds);
     WeightState state;
     if (variant == null) {
       state = acquire();
@@ -285,7 +283,7 @@ public final class OrtModelRuntime implements ModelRuntime {
       try (OrtSession.Result result = state.session().run(tensors, out)) {
         List<FloatTensor> values = new ArrayList<>(out.size());
         for (Map.Entry<String, OnnxValue> e : result) {
-          values.add(toFloatTensor(e.getKey(), e.getValue()));
+          values.add(iface.toFloatTensor(e.getKey(), e.getValue()));
         }
         return new InferenceResult(state.label(), values);
       }
@@ -296,89 +294,6 @@ public final class OrtModelRuntime implements ModelRuntime {
           e);
     } finally {
       tensors.values().forEach(OnnxTensor::close);
-    }
-  }
-
-  private FloatTensor toFloatTensor(String output, OnnxValue value) throws OrtException {
-    if (!(value instanceof OnnxTensor tensor)
-        || tensor.getInfo().onnxType
-            != TensorInfo.OnnxTensorType.ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT) {
-      throw GraftException.precondition(
-          "%s: output %s is %s; Graft returns float32 outputs only", name, output, value.getInfo());
-    }
-    FloatBuffer buffer = tensor.getFloatBuffer();
-    float[] data = new float[buffer.remaining()];
-    buffer.get(data);
-    return new FloatTensor(output, tensor.getInfo().getShape(), data);
-  }
-
-  private Set<String> outputNames(Set<String> wanted) {
-    Set<String> names = new LinkedHashSet<>();
-    for (TensorSpec spec : outputs) {
-      if (wanted.isEmpty() || wanted.contains(spec.name())) {
-        names.add(spec.name());
-      }
-    }
-    Set<String> unknown = new HashSet<>(wanted);
-    unknown.removeAll(names);
-    if (!unknown.isEmpty()) {
-      throw GraftException.invalid(
-          "%s has no output named %s (outputs: %s)", name, unknown, names(outputs));
-    }
-    return names;
-  }
-
-  private void checkInputs(Map<String, FloatTensor> feeds) {
-    Set<String> unknown = new HashSet<>(feeds.keySet());
-    for (TensorSpec spec : inputs) {
-      unknown.remove(spec.name());
-      FloatTensor t = feeds.get(spec.name());
-      if (t == null) {
-        throw GraftException.invalid("%s: input %s is missing", name, spec.name());
-      }
-      if (!spec.accepts(t.dims())) {
-        throw GraftException.invalid(
-            "%s: input %s has shape %s, the model takes %s",
-            name, spec.name(), t.shapeString(), Arrays.toString(spec.shape()));
-      }
-    }
-    if (!unknown.isEmpty()) {
-      throw GraftException.invalid(
-          "%s has no input named %s (inputs: %s)", name, unknown, names(inputs));
-    }
-  }
-
-  private void checkTensors(List<Tensor> feeds) {
-    Map<String, Tensor> byName = new HashMap<>();
-    for (Tensor t : feeds) {
-      if (byName.put(t.name(), t) != null) {
-        throw GraftException.invalid("%s: input %s is given twice", name, t.name());
-      }
-    }
-    for (TensorSpec spec : inputs) {
-      Tensor t = byName.remove(spec.name());
-      if (t == null) {
-        throw GraftException.invalid("%s: input %s is missing", name, spec.name());
-      }
-      if (!t.type().name().equals(spec.datatype())) {
-        throw GraftException.invalid(
-            "%s: input %s has datatype %s, the model takes %s",
-            name, spec.name(), t.type(), spec.datatype());
-      }
-      if (!OrtTensors.canFeed(t.type())) {
-        throw GraftException.precondition(
-            "%s: input %s is %s, which ONNX Runtime's Java API cannot feed",
-            name, spec.name(), t.type());
-      }
-      if (!spec.accepts(t.shape())) {
-        throw GraftException.invalid(
-            "%s: input %s has shape %s, the model takes %s",
-            name, spec.name(), Arrays.toString(t.shape()), Arrays.toString(spec.shape()));
-      }
-    }
-    if (!byName.isEmpty()) {
-      throw GraftException.invalid(
-          "%s has no input named %s (inputs: %s)", name, byName.keySet(), names(inputs));
     }
   }
 
@@ -450,13 +365,11 @@ public final class OrtModelRuntime implements ModelRuntime {
     }
   }
 
-  private static List<String> names(List<TensorSpec> specs) {
-    return specs.stream().map(TensorSpec::name).toList();
-  }
-
   /** Builds a session for {@code weights}; on failure nothing stays open. */
   private WeightState build(Weights weights, boolean base) {
-    validate(weights);
+    if (!weights.overrides().isEmpty()) {
+      iface.validate(weights); // the base (no overrides) is built before iface exists
+    }
     List<OnnxTensor> owned = new ArrayList<>();
     try (OrtSession.SessionOptions options = settings.newOptions()) {
       for (FloatTensor t : weights.overrides()) {
@@ -484,35 +397,6 @@ public final class OrtModelRuntime implements ModelRuntime {
               + ": "
               + e.getMessage(),
           e);
-    }
-  }
-
-  private void validate(Weights weights) {
-    Set<String> seen = new HashSet<>();
-    for (FloatTensor t : weights.overrides()) {
-      if (!seen.add(t.name())) {
-        throw GraftException.invalid("%s: tensor %s is replaced twice", name, t.name());
-      }
-      TensorProto init = initializers.get(t.name());
-      if (init == null) {
-        throw GraftException.precondition(
-            file.model().tensors().containsKey(t.name())
-                ? "%s: tensor %s is a Constant node output, not an initializer; it cannot be"
-                    + " replaced on a live session"
-                : "%s has no initializer named %s",
-            name,
-            t.name());
-      }
-      if (init.getDataType() != TensorProto.DataType.FLOAT_VALUE) {
-        throw GraftException.precondition(
-            "%s: initializer %s is not float32 (data type %d)", name, t.name(), init.getDataType());
-      }
-      long[] dims = init.getDimsList().stream().mapToLong(Long::longValue).toArray();
-      if (!Arrays.equals(dims, t.dims())) {
-        throw GraftException.precondition(
-            "%s: initializer %s has shape %s, the replacement has %s",
-            name, t.name(), Arrays.toString(dims), t.shapeString());
-      }
     }
   }
 }
