@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import com.google.gson.JsonObject;
+import dev.graft.onnx.eval.Idx;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.IntStream;
@@ -108,7 +109,7 @@ class HeadAccuracyTest {
     int correct = 0;
     for (int from = 0; from < picked.length; from += BATCH) {
       int n = Math.min(BATCH, picked.length - from);
-      GraftClient.Inference r = client.infer(model, Wa.select(images, picked, from, n));
+      GraftClient.Inference r = client.infer(model, Batch.select(images, picked, from, n));
       assertThat(r.weights())
           .as("X-Graft-Weights of images %d..%d", from, from + n)
           .isEqualTo("base;head:digits@v" + version);
