@@ -8,11 +8,9 @@ import dev.graft.onnx.OnnxModel;
 import dev.graft.onnx.eval.Idx;
 import dev.graft.onnx.rws.RwsPatch;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /**
  * The fixtures' reference figures, measured over HTTP with {@code /v2} in 200-image requests, and
@@ -20,39 +18,32 @@ import org.junit.jupiter.api.TestInstance;
  * {@link OnnxAccuracyTest}, {@link TorchScriptAccuracyTest}. The adapter is the signature extracted
  * from the ONNX models on either runtime.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-abstract class AccuracySuite {
+abstract class AccuracySuite extends AbstractServerTest {
   private static final String NOISE = "gaussian_noise";
   private static final String NOISE_SRC = "signatures/gaussian_noise.rws";
 
   private final VggRuntime runtime;
   private final String model;
   private final int[] labels = Vgg.labels();
-  private GraftServer server;
-  private GraftClient client;
 
   AccuracySuite(VggRuntime runtime) {
     this.runtime = runtime;
     this.model = runtime.model();
   }
 
+  @Override
+  protected GraftServer.Builder serverBuilder(String name) {
+    return runtime.server(name);
+  }
+
   @BeforeAll
-  void start() {
-    server = runtime.server(getClass().getSimpleName()).start();
-    client = server.client();
+  void putSignature() {
     server.putFile(NOISE_SRC, Signatures.forClean(NOISE).toByteArray());
   }
 
   @AfterEach
   void removeAdapters() {
     Vgg.removeAllAdapters(client, model);
-  }
-
-  @AfterAll
-  void stop() {
-    if (server != null) {
-      server.close();
-    }
   }
 
   private void attachNoise(double alpha) {

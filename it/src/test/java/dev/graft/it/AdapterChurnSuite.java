@@ -16,10 +16,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /**
  * Live patching under load, for one {@link VggRuntime}: 8 clients infer for 20 s while another
@@ -31,8 +29,7 @@ import org.junit.jupiter.api.TestInstance;
  * within 1e-4 on PyTorch, and nearer to it than to any other state seen). Subclasses: {@link
  * OnnxAdapterChurnTest}, {@link TorchScriptAdapterChurnTest}.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-abstract class AdapterChurnSuite {
+abstract class AdapterChurnSuite extends AbstractServerTest {
   private static final int CLIENTS = 8;
   private static final Duration DURATION = Duration.ofSeconds(20);
   private static final String NOISE = "gaussian_noise";
@@ -49,24 +46,20 @@ abstract class AdapterChurnSuite {
   private final VggRuntime runtime;
   private final String model;
   private final Batch batch = Batch.of(Vgg.images(NOISE), 0, 16);
-  private GraftServer server;
 
   AdapterChurnSuite(VggRuntime runtime) {
     this.runtime = runtime;
     this.model = runtime.model();
   }
 
-  @BeforeAll
-  void start() {
-    server = runtime.server(getClass().getSimpleName()).start();
-    SOURCES.forEach((name, src) -> server.putFile(src, Signatures.forClean(name).toByteArray()));
+  @Override
+  protected GraftServer.Builder serverBuilder(String name) {
+    return runtime.server(name);
   }
 
-  @AfterAll
-  void stop() {
-    if (server != null) {
-      server.close();
-    }
+  @BeforeAll
+  void putSignatures() {
+    SOURCES.forEach((name, src) -> server.putFile(src, Signatures.forClean(name).toByteArray()));
   }
 
   @Test
@@ -232,7 +225,6 @@ abstract class AdapterChurnSuite {
 
   /** Puts the server into the state {@code weights} names, with nothing else running. */
   private float[] quietAnswer(String weights) {
-    GraftClient client = server.client();
     Vgg.removeAllAdapters(client, model);
     parse(weights)
         .forEach(

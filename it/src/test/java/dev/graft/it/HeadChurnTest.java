@@ -21,10 +21,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /**
  * A head changing under load: for 10 s, 4 clients call {@code /v2/models/{m}/infer} and one calls
@@ -34,8 +31,7 @@ import org.junit.jupiter.api.TestInstance;
  * version's logits of the features returned with it (the versions are recomputed in this JVM with
  * onnx-tools' {@link IncrementalStep}).
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class HeadChurnTest {
+class HeadChurnTest extends AbstractServerTest {
   private static final int CLIENTS = 4;
   private static final int BATCH = 8;
   private static final Duration DURATION = Duration.ofSeconds(10);
@@ -43,7 +39,6 @@ class HeadChurnTest {
 
   private final Batch batch = Vgg.probe(BATCH);
   private final Map<Integer, ClassifierHead> headOfClassCount = headsByClassCount();
-  private GraftServer server;
 
   /** What a client saw: the head version in the header and the classes of the answer. */
   private record Seen(int version, int classes) {}
@@ -51,25 +46,13 @@ class HeadChurnTest {
   /** What a predictions client saw: the head version in the header and the top-k labels. */
   private record Predicted(int version, List<String> top) {}
 
-  @BeforeAll
-  void start() {
-    server =
-        GraftServer.builder(getClass().getSimpleName())
-            .exampleModel(Wa.MODEL)
-            .loadModels(Wa.MODEL)
-            .start();
-  }
-
-  @AfterAll
-  void stop() {
-    if (server != null) {
-      server.close();
-    }
+  @Override
+  protected GraftServer.Builder serverBuilder(String name) {
+    return GraftServer.builder(name).exampleModel(Wa.MODEL).loadModels(Wa.MODEL);
   }
 
   @Test
   void inferenceWhileClassesAreAddedNeverFailsAndNeverMixesHeadVersions() throws Exception {
-    GraftClient client = server.client();
     Wa.HeadOutputs probe = Wa.outputs(Checks.assertOk(client.inferRaw(Wa.MODEL, batch), "probe"));
     float[] firstImageFeatures = Arrays.copyOf(probe.features(), 64);
     byte[] png = Vgg.png(Vgg.images(null), 0);

@@ -11,34 +11,19 @@ import com.google.gson.JsonObject;
 import dev.graft.onnx.eval.Idx;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /** Inference endpoints: KServe v2 JSON and DJL's {@code /predictions} with images. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class InferenceTest {
+class InferenceTest extends AbstractServerTest {
   /** The first clean test images, which the clean VGG classifies correctly. */
   private static final int IMAGES = 6;
 
-  private GraftServer server;
-  private GraftClient client;
   private final Idx.Images images = Vgg.images(null);
   private final int[] labels = Vgg.labels();
 
-  @BeforeAll
-  void start() {
-    server =
-        GraftServer.builder(getClass().getSimpleName()).exampleModel(VGG).loadModels(VGG).start();
-    client = server.client();
-  }
-
-  @AfterAll
-  void stop() {
-    if (server != null) {
-      server.close();
-    }
+  @Override
+  protected GraftServer.Builder serverBuilder(String name) {
+    return GraftServer.builder(name).exampleModel(VGG).loadModels(VGG);
   }
 
   @Test
