@@ -10,29 +10,26 @@ import dev.graft.onnx.OnnxModel;
 import dev.graft.onnx.rws.RwsSignature;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /** The adapter API on a live model: register, attach, re-scale, detach, remove. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class AdapterLifecycleTest {
+class AdapterLifecycleTest extends AbstractServerTest {
   private static final String NOISE_SRC = "signatures/gaussian_noise.rws";
   private static final String BLUR_SRC = "signatures/gaussian_blur.rws";
   private static final String V2_SRC = "signatures/clean-v2-gaussian_noise.rws";
 
-  private GraftServer server;
-  private GraftClient client;
   private final Batch probe = Vgg.probe(8);
   private float[] baseLogits;
 
+  @Override
+  protected GraftServer.Builder serverBuilder(String name) {
+    return GraftServer.builder(name).exampleModel(VGG).loadModels(VGG);
+  }
+
   @BeforeAll
-  void start() {
-    server =
-        GraftServer.builder(getClass().getSimpleName()).exampleModel(VGG).loadModels(VGG).start();
-    client = server.client();
+  void setUp() {
     server.putFile(NOISE_SRC, Signatures.forClean("gaussian_noise").toByteArray());
     server.putFile(BLUR_SRC, Signatures.forClean("gaussian_blur").toByteArray());
     server.putFile(V2_SRC, Signatures.extract("clean-v2", "gaussian_noise").toByteArray());
@@ -42,13 +39,6 @@ class AdapterLifecycleTest {
   @AfterEach
   void removeAdapters() {
     Vgg.removeAllAdapters(client, VGG);
-  }
-
-  @AfterAll
-  void stop() {
-    if (server != null) {
-      server.close();
-    }
   }
 
   private GraftClient.Response register(String name, String src, String extra) {

@@ -13,30 +13,27 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /**
  * Every refusal of the adapter API. The model carries one attached adapter throughout; after each
  * refusal its adapter list, weight state and outputs must be what they were before.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class AdapterRefusalTest {
+class AdapterRefusalTest extends AbstractServerTest {
   private static final String GOOD = "signatures/gaussian_noise.rws";
 
-  private GraftServer server;
-  private GraftClient client;
   private final Batch probe = Vgg.probe(4);
   private Vgg.State before;
 
+  @Override
+  protected GraftServer.Builder serverBuilder(String name) {
+    return GraftServer.builder(name).exampleModel(VGG).loadModels(VGG);
+  }
+
   @BeforeAll
-  void start() {
-    server =
-        GraftServer.builder(getClass().getSimpleName()).exampleModel(VGG).loadModels(VGG).start();
-    client = server.client();
+  void setUp() {
     byte[] good = Signatures.forClean("gaussian_noise").toByteArray();
     server.putFile(GOOD, good);
     server.putFile("signatures/corrupt.rws", flipOneByte(good));
@@ -51,13 +48,6 @@ class AdapterRefusalTest {
     Signatures.writeForClean("gaussian_noise", outside);
     assertOk(
         client.post(Vgg.adaptersPath(VGG) + "?name=attached&src=" + GOOD), "the standing adapter");
-  }
-
-  @AfterAll
-  void stop() {
-    if (server != null) {
-      server.close();
-    }
   }
 
   @BeforeEach

@@ -1,5 +1,6 @@
 package dev.graft.it;
 
+import dev.graft.onnx.eval.Idx;
 import java.util.Arrays;
 
 /**
@@ -16,6 +17,32 @@ public record Batch(float[] data, long[] shape) {
       throw new IllegalArgumentException(
           "shape " + Arrays.toString(shape) + " needs " + n + " values, got " + data.length);
     }
+  }
+
+  /**
+   * Images {@code [from, from + n)} of an IDX test set as model input: float {@code [n, 1, height,
+   * width]}, pixel/255.
+   */
+  public static Batch of(Idx.Images images, int from, int n) {
+    if (from < 0 || n < 1 || from + n > images.count()) {
+      throw new IndexOutOfBoundsException(
+          "images " + from + ".." + (from + n) + " of " + images.count());
+    }
+    return new Batch(images.batch(from, n), shape(n, images));
+  }
+
+  /** Images {@code indices[from, from + n)} of an IDX test set as one input, in that order. */
+  public static Batch select(Idx.Images images, int[] indices, int from, int n) {
+    int size = images.height() * images.width();
+    float[] data = new float[n * size];
+    for (int k = 0; k < n; k++) {
+      System.arraycopy(images.pixels(), indices[from + k] * size, data, k * size, size);
+    }
+    return new Batch(data, shape(n, images));
+  }
+
+  private static long[] shape(int n, Idx.Images images) {
+    return new long[] {n, 1, images.height(), images.width()};
   }
 
   /** The first dimension. */

@@ -72,6 +72,18 @@ public final class Checks {
     return false;
   }
 
+  /** The largest absolute difference between two equally long arrays. */
+  public static double maxDifference(float[] a, float[] b) {
+    if (a.length != b.length) {
+      throw new AssertionError(a.length + " values vs " + b.length);
+    }
+    double worst = 0;
+    for (int i = 0; i < a.length; i++) {
+      worst = Math.max(worst, Math.abs((double) a[i] - b[i]));
+    }
+    return worst;
+  }
+
   /** Share of rows of {@code [n, classes]} logits whose argmax is the label. */
   public static double accuracy(float[] logits, int classes, int[] labels) {
     int rows = logits.length / classes;

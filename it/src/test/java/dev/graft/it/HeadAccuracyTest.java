@@ -4,13 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import com.google.gson.JsonObject;
+import dev.graft.onnx.eval.Idx;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /**
  * Issue 6's "done means" against the host process: starting from head-task0, post head-task1 then
@@ -18,31 +16,16 @@ import org.junit.jupiter.api.TestInstance;
  * images of the classes seen so far through {@code /v2/models/{m}/infer}. The accuracies must be
  * the fixture README's within half a point and γ within 1e-4, with Weight Aligning and without.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class HeadAccuracyTest {
+class HeadAccuracyTest extends AbstractServerTest {
   private static final double HALF_A_POINT = 0.005;
   private static final int BATCH = 200;
 
   private final Idx.Images images = Vgg.images(null);
   private final int[] truth = Vgg.labels();
-  private GraftServer server;
-  private GraftClient client;
 
-  @BeforeAll
-  void start() {
-    server =
-        GraftServer.builder(getClass().getSimpleName())
-            .exampleModel(Wa.MODEL)
-            .loadModels(Wa.MODEL)
-            .start();
-    client = server.client();
-  }
-
-  @AfterAll
-  void stop() {
-    if (server != null) {
-      server.close();
-    }
+  @Override
+  protected GraftServer.Builder serverBuilder(String name) {
+    return GraftServer.builder(name).exampleModel(Wa.MODEL).loadModels(Wa.MODEL);
   }
 
   @Test
@@ -108,7 +91,7 @@ class HeadAccuracyTest {
     int correct = 0;
     for (int from = 0; from < picked.length; from += BATCH) {
       int n = Math.min(BATCH, picked.length - from);
-      GraftClient.Inference r = client.infer(model, Wa.select(images, picked, from, n));
+      GraftClient.Inference r = client.infer(model, Batch.select(images, picked, from, n));
       assertThat(r.weights())
           .as("X-Graft-Weights of images %d..%d", from, from + n)
           .isEqualTo("base;head:digits@v" + version);

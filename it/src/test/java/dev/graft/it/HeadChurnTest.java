@@ -7,10 +7,6 @@ import com.google.gson.JsonObject;
 import dev.graft.onnx.head.AlignMode;
 import dev.graft.onnx.head.ClassifierHead;
 import dev.graft.onnx.head.IncrementalStep;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,11 +21,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import javax.imageio.ImageIO;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /**
  * A head changing under load: for 10 s, 4 clients call {@code /v2/models/{m}/infer} and one calls
@@ -39,8 +31,7 @@ import org.junit.jupiter.api.TestInstance;
  * version's logits of the features returned with it (the versions are recomputed in this JVM with
  * onnx-tools' {@link IncrementalStep}).
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class HeadChurnTest {
+class HeadChurnTest extends AbstractServerTest {
   private static final int CLIENTS = 4;
   private static final int BATCH = 8;
   private static final Duration DURATION = Duration.ofSeconds(10);
@@ -48,7 +39,6 @@ class HeadChurnTest {
 
   private final Batch batch = Vgg.probe(BATCH);
   private final Map<Integer, ClassifierHead> headOfClassCount = headsByClassCount();
-  private GraftServer server;
 
   /** What a client saw: the head version in the header and the classes of the answer. */
   private record Seen(int version, int classes) {}
@@ -56,28 +46,16 @@ class HeadChurnTest {
   /** What a predictions client saw: the head version in the header and the top-k labels. */
   private record Predicted(int version, List<String> top) {}
 
-  @BeforeAll
-  void start() {
-    server =
-        GraftServer.builder(getClass().getSimpleName())
-            .exampleModel(Wa.MODEL)
-            .loadModels(Wa.MODEL)
-            .start();
-  }
-
-  @AfterAll
-  void stop() {
-    if (server != null) {
-      server.close();
-    }
+  @Override
+  protected GraftServer.Builder serverBuilder(String name) {
+    return GraftServer.builder(name).exampleModel(Wa.MODEL).loadModels(Wa.MODEL);
   }
 
   @Test
   void inferenceWhileClassesAreAddedNeverFailsAndNeverMixesHeadVersions() throws Exception {
-    GraftClient client = server.client();
     Wa.HeadOutputs probe = Wa.outputs(Checks.assertOk(client.inferRaw(Wa.MODEL, batch), "probe"));
     float[] firstImageFeatures = Arrays.copyOf(probe.features(), 64);
-    byte[] png = png(0);
+    byte[] png = Vgg.png(Vgg.images(null), 0);
     Map<Integer, Integer> classesOfVersion = new ConcurrentHashMap<>(Map.of(1, 4));
     ConcurrentLinkedQueue<Seen> seen = new ConcurrentLinkedQueue<>();
     ConcurrentLinkedQueue<Predicted> predicted = new ConcurrentLinkedQueue<>();
@@ -226,22 +204,5 @@ class HeadChurnTest {
     }
     order.sort((a, b) -> Float.compare(logits[b], logits[a]));
     return order.subList(0, Math.min(5, logits.length)).stream().map(String::valueOf).toList();
-  }
-
-  /** Clean test image {@code index} as a PNG. */
-  private static byte[] png(int index) {
-    Idx.Images images = Vgg.images(null);
-    BufferedImage img =
-        new BufferedImage(images.cols(), images.rows(), BufferedImage.TYPE_BYTE_GRAY);
-    byte[] pixels = new byte[images.pixelsPerImage()];
-    System.arraycopy(images.pixels(), index * pixels.length, pixels, 0, pixels.length);
-    img.getRaster().setDataElements(0, 0, images.cols(), images.rows(), pixels);
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try {
-      ImageIO.write(img, "png", out);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return out.toByteArray();
   }
 }

@@ -8,40 +8,22 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import java.awt.image.BufferedImage;
+import dev.graft.onnx.eval.Idx;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import javax.imageio.ImageIO;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /** Inference endpoints: KServe v2 JSON and DJL's {@code /predictions} with images. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class InferenceTest {
+class InferenceTest extends AbstractServerTest {
   /** The first clean test images, which the clean VGG classifies correctly. */
   private static final int IMAGES = 6;
 
-  private GraftServer server;
-  private GraftClient client;
   private final Idx.Images images = Vgg.images(null);
   private final int[] labels = Vgg.labels();
 
-  @BeforeAll
-  void start() {
-    server =
-        GraftServer.builder(getClass().getSimpleName()).exampleModel(VGG).loadModels(VGG).start();
-    client = server.client();
-  }
-
-  @AfterAll
-  void stop() {
-    if (server != null) {
-      server.close();
-    }
+  @Override
+  protected GraftServer.Builder serverBuilder(String name) {
+    return GraftServer.builder(name).exampleModel(VGG).loadModels(VGG);
   }
 
   @Test
@@ -67,7 +49,7 @@ class InferenceTest {
   @Test
   void v2InferAcceptsAnyBatchSize() {
     for (int n : new int[] {1, 7, 33}) {
-      GraftClient.Inference out = client.infer(VGG, images.batch(0, n));
+      GraftClient.Inference out = client.infer(VGG, Batch.of(images, 0, n));
       assertThat(out.shape()).as("shape for N=%d", n).containsExactly(n, Vgg.CLASSES);
       assertThat(out.logits()).as("values for N=%d", n).hasSize(n * Vgg.CLASSES);
     }
@@ -75,15 +57,15 @@ class InferenceTest {
 
   @Test
   void v2InferRowsDoNotDependOnTheirBatch() {
-    float[] alone = client.infer(VGG, images.batch(3, 1)).logits();
-    float[] inBatch = client.infer(VGG, images.batch(0, 5)).logits();
+    float[] alone = client.infer(VGG, Batch.of(images, 3, 1)).logits();
+    float[] inBatch = client.infer(VGG, Batch.of(images, 0, 5)).logits();
     float[] row3 = java.util.Arrays.copyOfRange(inBatch, 3 * Vgg.CLASSES, 4 * Vgg.CLASSES);
     assertThat(row3).as("image 3 alone vs inside a batch").containsExactly(alone, within(1e-4f));
   }
 
   @Test
   void v2InferResponseNamesModelIdAndBaseWeights() {
-    Batch b = images.batch(0, 2);
+    Batch b = Batch.of(images, 0, 2);
     String json = GraftClient.v2Request("input", b).replaceFirst("\\{", "{\"id\":\"req-42\",");
     GraftClient.Response r = assertOk(client.postJson("/v2/models/" + VGG + "/infer", json), "v2");
     JsonObject body = r.jsonObject();
@@ -98,7 +80,7 @@ class InferenceTest {
 
   @Test
   void v2InferAcceptsNestedData() {
-    Batch b = images.batch(0, 2);
+    Batch b = Batch.of(images, 0, 2);
     StringBuilder nested = new StringBuilder("[");
     for (int n = 0; n < 2; n++) {
       nested.append(n == 0 ? "[[" : ",[[");
@@ -128,7 +110,8 @@ class InferenceTest {
   void v2InferRefusesUnknownInputName() {
     assertV2Error(
         client.postJson(
-            "/v2/models/" + VGG + "/infer", GraftClient.v2Request("pixels", images.batch(0, 1))),
+            "/v2/models/" + VGG + "/infer",
+            GraftClient.v2Request("pixels", Batch.of(images, 0, 1))),
         400,
         "unknown input name");
   }
@@ -136,7 +119,7 @@ class InferenceTest {
   @Test
   void v2InferRefusesWrongElementCount() {
     String json =
-        GraftClient.v2Request("input", images.batch(0, 1))
+        GraftClient.v2Request("input", Batch.of(images, 0, 1))
             .replace("\"shape\":[1,1,28,28]", "\"shape\":[2,1,28,28]");
     assertV2Error(
         client.postJson("/v2/models/" + VGG + "/infer", json), 400, "shape needs 2x784 values");
@@ -145,7 +128,7 @@ class InferenceTest {
   @Test
   void v2InferRefusesWrongDatatype() {
     String json =
-        GraftClient.v2Request("input", images.batch(0, 1)).replace("\"FP32\"", "\"BYTES\"");
+        GraftClient.v2Request("input", Batch.of(images, 0, 1)).replace("\"FP32\"", "\"BYTES\"");
     assertV2Error(client.postJson("/v2/models/" + VGG + "/infer", json), 400, "BYTES input");
   }
 
@@ -157,9 +140,9 @@ class InferenceTest {
 
   @Test
   void predictionsOfPngMatchLabelAndV2Argmax() {
-    GraftClient.Inference v2 = client.infer(VGG, images.batch(0, IMAGES));
+    GraftClient.Inference v2 = client.infer(VGG, Batch.of(images, 0, IMAGES));
     for (int i = 0; i < IMAGES; i++) {
-      GraftClient.Response r = client.post("/predictions/" + VGG, "image/png", png(i));
+      GraftClient.Response r = client.post("/predictions/" + VGG, "image/png", Vgg.png(images, i));
       assertPrediction(r, i, v2);
     }
   }
@@ -175,12 +158,12 @@ class InferenceTest {
                 + "\r\nContent-Disposition: form-data; name=\"data\"; filename=\"digit.png\""
                 + "\r\nContent-Type: image/png\r\n\r\n")
             .getBytes(StandardCharsets.US_ASCII));
-    body.writeBytes(png(i));
+    body.writeBytes(Vgg.png(images, i));
     body.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.US_ASCII));
     GraftClient.Response r =
         client.post(
             "/predictions/" + VGG, "multipart/form-data; boundary=" + boundary, body.toByteArray());
-    assertPrediction(r, i, client.infer(VGG, images.batch(0, IMAGES)));
+    assertPrediction(r, i, client.infer(VGG, Batch.of(images, 0, IMAGES)));
   }
 
   @Test
@@ -227,25 +210,5 @@ class InferenceTest {
       sum += Math.exp(v2.logits()[row * cols + c] - max);
     }
     return 1 / sum;
-  }
-
-  /** Test image {@code i} as an 8-bit grayscale 28x28 PNG. */
-  private byte[] png(int i) {
-    BufferedImage img =
-        new BufferedImage(images.cols(), images.rows(), BufferedImage.TYPE_BYTE_GRAY);
-    for (int y = 0; y < images.rows(); y++) {
-      for (int x = 0; x < images.cols(); x++) {
-        img.getRaster().setSample(x, y, 0, images.pixel(i, y * images.cols() + x));
-      }
-    }
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try {
-      if (!ImageIO.write(img, "png", out)) {
-        throw new IllegalStateException("no PNG writer");
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return out.toByteArray();
   }
 }

@@ -11,34 +11,18 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /** {@code /models}: list, describe, register and unregister, and their refusals. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class ModelManagementTest {
-  private GraftServer server;
-  private GraftClient client;
+class ModelManagementTest extends AbstractServerTest {
   private final Batch probe = Vgg.probe(4);
 
-  @BeforeAll
-  void start() {
-    server =
-        GraftServer.builder(getClass().getSimpleName())
-            .exampleModel(VGG)
-            .file("extra/mnist-vgg-v2.onnx", Fixtures.vgg("clean-v2"))
-            .loadModels(VGG)
-            .start();
-    client = server.client();
-  }
-
-  @AfterAll
-  void stop() {
-    if (server != null) {
-      server.close();
-    }
+  @Override
+  protected GraftServer.Builder serverBuilder(String name) {
+    return GraftServer.builder(name)
+        .exampleModel(VGG)
+        .file("extra/mnist-vgg-v2.onnx", Fixtures.vgg("clean-v2"))
+        .loadModels(VGG);
   }
 
   @Test

@@ -6,8 +6,10 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.graft.onnx.FloatTensor;
 import dev.graft.onnx.OnnxModel;
+import dev.graft.onnx.eval.Idx;
 import dev.graft.onnx.rws.RwsPatch;
 import java.nio.FloatBuffer;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -69,6 +71,27 @@ public final class OrtReference implements AutoCloseable {
     } catch (OrtException e) {
       throw new IllegalStateException("inference failed", e);
     }
+  }
+
+  /**
+   * Runs every image of {@code images} in {@code batchSize}-image batches and returns the outputs
+   * one after another, as {@link Vgg#logits} collects a server's.
+   */
+  public float[] runAll(Idx.Images images, int batchSize) {
+    List<float[]> parts = new ArrayList<>();
+    int total = 0;
+    for (int from = 0; from < images.count(); from += batchSize) {
+      float[] part = run(Batch.of(images, from, Math.min(batchSize, images.count() - from)));
+      parts.add(part);
+      total += part.length;
+    }
+    float[] all = new float[total];
+    int at = 0;
+    for (float[] part : parts) {
+      System.arraycopy(part, 0, all, at, part.length);
+      at += part.length;
+    }
+    return all;
   }
 
   @Override

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.graft.onnx.OnnxModel;
+import dev.graft.onnx.eval.Idx;
 import dev.graft.onnx.rws.RwsPatch;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -22,7 +23,7 @@ class ReferenceOracleTest {
     assertThat(clean.count()).as("clean test images").isEqualTo(2000);
     assertThat(noisy.count()).as("noisy test images").isEqualTo(2000);
     assertThat(labels).as("labels").hasSize(2000);
-    assertThat(clean.rows() * clean.cols()).as("pixels per image").isEqualTo(784);
+    assertThat(clean.height() * clean.width()).as("pixels per image").isEqualTo(784);
     int[] perClass = new int[10];
     for (int l : labels) {
       perClass[l]++;
@@ -47,14 +48,9 @@ class ReferenceOracleTest {
   }
 
   private static double accuracy(OnnxModel model, List<RwsPatch.Term> terms, String corruption) {
-    Idx.Images images = Vgg.images(corruption);
-    float[] logits = new float[images.count() * Vgg.CLASSES];
     try (OrtReference ort = OrtReference.patched(model, terms)) {
-      for (int from = 0; from < images.count(); from += Vgg.BATCH) {
-        float[] out = ort.run(images.batch(from, Vgg.BATCH));
-        System.arraycopy(out, 0, logits, from * Vgg.CLASSES, out.length);
-      }
+      float[] logits = ort.runAll(Vgg.images(corruption), Vgg.BATCH);
+      return Checks.accuracy(logits, Vgg.CLASSES, Vgg.labels());
     }
-    return Checks.accuracy(logits, Vgg.CLASSES, Vgg.labels());
   }
 }

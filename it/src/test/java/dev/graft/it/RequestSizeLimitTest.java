@@ -4,37 +4,21 @@ import static dev.graft.it.Checks.assertOk;
 import static dev.graft.it.Fixtures.VGG;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /** {@code max_request_size}: bodies over it are refused with 413 and change nothing. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class RequestSizeLimitTest {
+class RequestSizeLimitTest extends AbstractServerTest {
   /** Large enough for a one-image inference request, smaller than a 4-layer VGG signature. */
   private static final int MAX = 12 * 1024;
 
-  private GraftServer server;
-  private GraftClient client;
   private final Batch probe = Vgg.probe(1);
 
-  @BeforeAll
-  void start() {
-    server =
-        GraftServer.builder(getClass().getSimpleName())
-            .exampleModel(VGG)
-            .loadModels(VGG)
-            .property("max_request_size", Integer.toString(MAX))
-            .start();
-    client = server.client();
-  }
-
-  @AfterAll
-  void stop() {
-    if (server != null) {
-      server.close();
-    }
+  @Override
+  protected GraftServer.Builder serverBuilder(String name) {
+    return GraftServer.builder(name)
+        .exampleModel(VGG)
+        .loadModels(VGG)
+        .property("max_request_size", Integer.toString(MAX));
   }
 
   @Test

@@ -9,7 +9,7 @@ package dev.graft.it;
  *
  * <p>PyTorch and ONNX Runtime compute the same convolutions in different orders, so outputs are
  * compared with ONNX Runtime in this JVM within {@link #TOLERANCE}, and with the server's own
- * answers bit for bit.
+ * answers bit for bit ({@link VggRuntime#PYTORCH}).
  */
 public final class TorchScriptVgg {
   /** The model name the example store gives the TorchScript VGG. */
@@ -33,17 +33,5 @@ public final class TorchScriptVgg {
             "graft.pytorch.cache_dir",
             Fixtures.root().resolve("work").resolve("djl-cache").toString())
         .property("graft.pytorch.num_threads", "1");
-  }
-
-  /** The largest absolute difference between two equally long arrays. */
-  public static double maxDifference(float[] a, float[] b) {
-    if (a.length != b.length) {
-      throw new AssertionError(a.length + " values vs " + b.length);
-    }
-    double worst = 0;
-    for (int i = 0; i < a.length; i++) {
-      worst = Math.max(worst, Math.abs((double) a[i] - b[i]));
-    }
-    return worst;
   }
 }

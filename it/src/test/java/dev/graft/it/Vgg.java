@@ -4,8 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import dev.graft.onnx.eval.Idx;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import javax.imageio.ImageIO;
 
 /** The fixture VGG over HTTP: test sets, whole-set inference, the observable model state. */
 public final class Vgg {
@@ -27,7 +33,35 @@ public final class Vgg {
 
   /** A small fixed batch (the first {@code n} clean test images) for state comparisons. */
   public static Batch probe(int n) {
-    return images(null).batch(0, n);
+    return Batch.of(images(null), 0, n);
+  }
+
+  /**
+   * Image {@code index} of {@code images} as an 8-bit grayscale PNG, the bytes the IDX file holds.
+   */
+  public static byte[] png(Idx.Images images, int index) {
+    int width = images.width();
+    int height = images.height();
+    BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_BYTE_GRAY);
+    float[] pixels = images.pixels();
+    int first = index * width * height;
+    for (int y = 0; y < height; y++) {
+      for (int x = 0; x < width; x++) {
+        // the reader stores byte/255f; times 255 is within 1e-4 of the byte, so rounding restores
+        // it
+        int value = Math.round(pixels[first + y * width + x] * 255f);
+        img.getRaster().setSample(x, y, 0, value);
+      }
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      if (!ImageIO.write(img, "png", out)) {
+        throw new IllegalStateException("no PNG writer");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
   }
 
   /**
@@ -39,7 +73,7 @@ public final class Vgg {
     float[] all = new float[images.count() * CLASSES];
     for (int from = 0; from < images.count(); from += BATCH) {
       int n = Math.min(BATCH, images.count() - from);
-      GraftClient.Inference r = client.infer(model, images.batch(from, n));
+      GraftClient.Inference r = client.infer(model, Batch.of(images, from, n));
       assertThat(r.shape()).as("output shape of a %d-image batch", n).containsExactly(n, CLASSES);
       assertThat(r.weights())
           .as("X-Graft-Weights of images %d..%d", from, from + n)

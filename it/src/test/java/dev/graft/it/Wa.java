@@ -66,18 +66,6 @@ public final class Wa {
     return labels;
   }
 
-  /** Images {@code indices[from, from + n)} of {@code images} as one batch. */
-  public static Batch select(Idx.Images images, int[] indices, int from, int n) {
-    int size = images.pixelsPerImage();
-    float[] data = new float[n * size];
-    for (int k = 0; k < n; k++) {
-      for (int i = 0; i < size; i++) {
-        data[k * size + i] = images.pixel(indices[from + k], i) / 255f;
-      }
-    }
-    return new Batch(data, new long[] {n, 1, images.rows(), images.cols()});
-  }
-
   /** The two outputs of a head model's {@code /v2} answer: logits {@code [N, C]}, features. */
   public record HeadOutputs(String weights, long[] shape, float[] logits, float[] features) {
     public int classes() {
