@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Hostile ONNX bytes: {@link OnnxModel#parse(byte[], java.nio.file.Path, String)} and what the
@@ -20,6 +21,12 @@ import java.nio.file.Path;
  * real: {@code JAZZER_FUZZ=1 mvn -pl onnx-tools test -Dtest=OnnxModelFuzzTest}.
  */
 class OnnxModelFuzzTest {
+  /**
+   * A hang is a finding: each input gets this long (JUnit's timeout in regression mode, libFuzzer's
+   * {@code -timeout} when fuzzing; inputs take milliseconds).
+   */
+  private static final int PER_INPUT_SECONDS = 10;
+
   /** The external data file of the fuzzed models; {@link FuzzSeeds} writes tensors naming it. */
   static final String DATA_FILE = "weights.data";
 
@@ -28,6 +35,7 @@ class OnnxModelFuzzTest {
 
   private static final Path MODEL_DIR = modelDir();
 
+  @Timeout(PER_INPUT_SECONDS)
   @FuzzTest(maxDuration = "2m")
   void parseAndRead(byte[] bytes) {
     try {
