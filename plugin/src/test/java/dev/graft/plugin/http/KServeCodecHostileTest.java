@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.graft.onnx.GraftException;
+import dev.graft.plugin.runtime.Tensor;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -72,6 +73,29 @@ class KServeCodecHostileTest {
     assertThatThrownBy(() -> KServeCodec.read("m", "", body, -1))
         .isInstanceOf(GraftException.class)
         .hasMessageContaining("shape [4294967296, 4294967296, 2] has more than 2^63 elements");
+  }
+
+  @Test
+  void dataBeforeDatatypeNestedPastTheLimitIsRefused() {
+    // found by fuzzing: data read before its datatype escaped as Gson's JsonSyntaxException
+    byte[] body = utf8("{\"inputs\":[{\"name\":\"i\",\"shape\":[1],\"data\":" + "[".repeat(300));
+
+    assertThatThrownBy(() -> KServeCodec.read("m", "", body, -1))
+        .isInstanceOf(GraftException.class)
+        .hasMessageContaining("malformed KServe v2 request")
+        .hasMessageContaining("Nesting limit");
+  }
+
+  @Test
+  void dataBeforeDatatypeIsDecoded() {
+    byte[] body =
+        utf8(
+            "{\"inputs\":[{\"name\":\"i\",\"data\":[[1.5,2]],\"shape\":[1,2],\"datatype\":\"FP32\"}]}");
+
+    Tensor t = KServeCodec.read("m", "", body, -1).inputs().get(0);
+
+    assertThat(t.shape()).containsExactly(1, 2);
+    assertThat(t.toFloatTensor().data()).containsExactly(1.5f, 2f);
   }
 
   /**
