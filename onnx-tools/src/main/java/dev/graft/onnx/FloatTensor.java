@@ -18,14 +18,23 @@ public record FloatTensor(String name, long[] dims, float[] data) {
     }
   }
 
-  /** Number of elements of a shape, refusing negative dimensions and overflow. */
+  /**
+   * Number of elements of a shape.
+   *
+   * @throws GraftException {@code INVALID_ARGUMENT} for a negative dimension or a product that
+   *     overflows a long (shapes come from files and requests)
+   */
   public static long elementCount(long[] dims) {
     long n = 1;
     for (long d : dims) {
       if (d < 0) {
         throw GraftException.invalid("negative dimension in shape %s", Arrays.toString(dims));
       }
-      n = Math.multiplyExact(n, d);
+      try {
+        n = Math.multiplyExact(n, d);
+      } catch (ArithmeticException e) {
+        throw GraftException.invalid("shape %s has more than 2^63 elements", Arrays.toString(dims));
+      }
     }
     return n;
   }

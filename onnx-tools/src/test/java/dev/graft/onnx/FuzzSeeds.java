@@ -62,10 +62,30 @@ public final class FuzzSeeds {
       write(d.resolve("per-channel-axis-2pow31.rws"), sealed(perChannel(Integer.MIN_VALUE)));
       write(d.resolve("per-channel-axis-9.rws"), sealed(perChannel(9)));
       write(d.resolve("levels-2pow32-minus-1.rws"), sealed(delta(new long[] {2}, -1, 8, 2, 1)));
+      write(
+          d.resolve("dims-overflow-long.rws"),
+          sealed(delta(new long[] {1L << 32, 1L << 32, 2}, 256, 8, 0, 1)));
+      RwsFile wide = perChannel(1);
+      write(
+          d.resolve("per-channel-2pow32-channels.rws"),
+          sealed(
+              wide.toBuilder()
+                  .setLayers(
+                      0,
+                      wide.getLayers(0).toBuilder()
+                          .clearDims()
+                          .addDims(0)
+                          .addDims((1L << 32) + 2)
+                          .clearCodes())
+                  .build()));
     }
   }
 
-  private static RwsFile delta(long[] dims, int levels, int bits, int codeBytes, int ranges) {
+  /**
+   * An unsealed signature with one delta of this shape: {@code levels} and {@code bits} as given,
+   * {@code codeBytes} zero bytes of codes and {@code ranges} [-1, 1] quantisation ranges.
+   */
+  public static RwsFile delta(long[] dims, int levels, int bits, int codeBytes, int ranges) {
     Quantization.Builder q = Quantization.newBuilder().setLevels(levels).setBits(bits);
     for (int i = 0; i < ranges; i++) {
       q.addMin(-1f).addMax(1f);
@@ -82,7 +102,8 @@ public final class FuzzSeeds {
     return RwsFile.newBuilder().setName("seed").addLayers(d).build();
   }
 
-  private static RwsFile perChannel(int axis) {
+  /** A 2x2 delta quantised per channel along {@code axis}, with two ranges. */
+  public static RwsFile perChannel(int axis) {
     RwsFile f = delta(new long[] {2, 2}, 256, 8, 4, 2);
     LayerDelta d = f.getLayers(0);
     Quantization q =
@@ -94,7 +115,7 @@ public final class FuzzSeeds {
   }
 
   /** Marker, version and a correct content hash, as a real writer would add them. */
-  private static byte[] sealed(RwsFile f) {
+  public static byte[] sealed(RwsFile f) {
     RwsFile unsealed =
         f.toBuilder()
             .setMagic(RwsSignature.MAGIC)
@@ -131,7 +152,8 @@ public final class FuzzSeeds {
     write(dir.resolve("header-length-max.safetensors"), huge.array());
   }
 
-  private static byte[] header(String json, int dataBytes) {
+  /** A safetensors file: this header JSON, then {@code dataBytes} zero bytes of data. */
+  public static byte[] header(String json, int dataBytes) {
     byte[] h = json.getBytes(StandardCharsets.UTF_8);
     ByteBuffer b = ByteBuffer.allocate(8 + h.length + dataBytes).order(ByteOrder.LITTLE_ENDIAN);
     b.putLong(h.length).put(h);
@@ -166,13 +188,174 @@ public final class FuzzSeeds {
                     .setValue("../../../etc/passwd"))
             .build();
     write(dir.resolve("external-escape.onnx"), withWeight(external).toByteArray());
+    write(
+        dir.resolve("external-valid.onnx"),
+        withWeight(externalFloats(OnnxModelFuzzTest.DATA_FILE, "0", "64", 16)).toByteArray());
+    write(
+        dir.resolve("external-offset-overflow.onnx"),
+        withWeight(externalFloats(OnnxModelFuzzTest.DATA_FILE, "9223372036854775800", "16", 4))
+            .toByteArray());
+    write(
+        dir.resolve("external-nul-in-path.onnx"),
+        withWeight(externalFloats("w\u0000.data", "0", "16", 4)).toByteArray());
+    write(
+        dir.resolve("dims-overflow-long.onnx"),
+        gemm(new long[] {1L << 32, 1L << 32, 2}, floats(1)).toByteArray());
+    write(dir.resolve("matmul-add.onnx"), matMulAdd(true).toByteArray());
+    write(dir.resolve("matmul-no-output.onnx"), matMulAdd(false).toByteArray());
+    write(dir.resolve("conv-half-types.onnx"), convHalfTypes().toByteArray());
+    write(dir.resolve("nested-subgraphs-150.onnx"), nestedSubgraphs(150).toByteArray());
+  }
+
+  /** A FLOAT tensor {@code W} of {@code elements} values stored as external data. */
+  public static TensorProto externalFloats(
+      String location, String offset, String length, long elements) {
+    return TensorProto.newBuilder()
+        .setName("W")
+        .addDims(elements)
+        .setDataType(TensorProto.DataType.FLOAT_VALUE)
+        .setDataLocation(TensorProto.DataLocation.EXTERNAL)
+        .addExternalData(entry("location", location))
+        .addExternalData(entry("offset", offset))
+        .addExternalData(entry("length", length))
+        .build();
+  }
+
+  private static dev.graft.onnx.proto.StringStringEntryProto entry(String key, String value) {
+    return dev.graft.onnx.proto.StringStringEntryProto.newBuilder()
+        .setKey(key)
+        .setValue(value)
+        .build();
+  }
+
+  /**
+   * MatMul then Add of a constant (PyTorch's Linear); without outputs when {@code outputs} is
+   * false.
+   */
+  public static ModelProto matMulAdd(boolean outputs) {
+    TensorProto w =
+        TensorProto.newBuilder()
+            .setName("fc.weight")
+            .addDims(2)
+            .addDims(2)
+            .setDataType(TensorProto.DataType.FLOAT_VALUE)
+            .setRawData(ByteString.copyFrom(floats(4)))
+            .build();
+    TensorProto b =
+        TensorProto.newBuilder()
+            .setName("fc.bias")
+            .addDims(2)
+            .setDataType(TensorProto.DataType.FLOAT_VALUE)
+            .addFloatData(1f)
+            .addFloatData(2f)
+            .build();
+    NodeProto.Builder matMul =
+        NodeProto.newBuilder().setOpType("MatMul").addInput("x").addInput("fc.weight");
+    if (outputs) {
+      matMul.addOutput("h");
+    }
+    GraphProto graph =
+        GraphProto.newBuilder()
+            .setName("seed")
+            .addInitializer(w)
+            .addInitializer(b)
+            .addNode(matMul)
+            .addNode(
+                NodeProto.newBuilder()
+                    .setOpType("Add")
+                    .addInput("h")
+                    .addInput("fc.bias")
+                    .addOutput("y"))
+            .build();
+    return ModelProto.newBuilder().setIrVersion(8).setGraph(graph).build();
+  }
+
+  /** A Conv with FLOAT16 raw weights, a BFLOAT16 typed bias and a DOUBLE Constant node. */
+  private static ModelProto convHalfTypes() {
+    TensorProto w =
+        TensorProto.newBuilder()
+            .setName("conv.weight")
+            .addDims(1)
+            .addDims(1)
+            .addDims(1)
+            .addDims(2)
+            .setDataType(TensorProto.DataType.FLOAT16_VALUE)
+            .setRawData(ByteString.copyFrom(new byte[] {0x00, 0x3c, 0x00, (byte) 0xbc}))
+            .build();
+    TensorProto b =
+        TensorProto.newBuilder()
+            .setName("conv.bias")
+            .addDims(1)
+            .setDataType(TensorProto.DataType.BFLOAT16_VALUE)
+            .addInt32Data(0x3f80)
+            .build();
+    TensorProto scale =
+        TensorProto.newBuilder()
+            .setDataType(TensorProto.DataType.DOUBLE_VALUE)
+            .addDims(1)
+            .setRawData(ByteString.copyFrom(new byte[8]))
+            .build();
+    GraphProto graph =
+        GraphProto.newBuilder()
+            .setName("seed")
+            .addInitializer(w)
+            .addInitializer(b)
+            .addNode(
+                NodeProto.newBuilder()
+                    .setOpType("Constant")
+                    .addOutput("scale")
+                    .addAttribute(
+                        dev.graft.onnx.proto.AttributeProto.newBuilder()
+                            .setName("value")
+                            .setType(dev.graft.onnx.proto.AttributeProto.AttributeType.TENSOR)
+                            .setT(scale)))
+            .addNode(
+                NodeProto.newBuilder()
+                    .setOpType("Conv")
+                    .addInput("x")
+                    .addInput("conv.weight")
+                    .addInput("conv.bias")
+                    .addOutput("c"))
+            .addNode(
+                NodeProto.newBuilder()
+                    .setOpType("Mul")
+                    .addInput("c")
+                    .addInput("scale")
+                    .addOutput("y"))
+            .build();
+    return ModelProto.newBuilder().setIrVersion(8).setGraph(graph).build();
+  }
+
+  /** {@code depth} If nodes, each holding the next graph as its branch: deep protobuf nesting. */
+  public static ModelProto nestedSubgraphs(int depth) {
+    GraphProto graph =
+        GraphProto.newBuilder()
+            .addNode(NodeProto.newBuilder().setOpType("Identity").addInput("x").addOutput("y"))
+            .build();
+    for (int i = 0; i < depth; i++) {
+      graph =
+          GraphProto.newBuilder()
+              .addNode(
+                  NodeProto.newBuilder()
+                      .setOpType("If")
+                      .addInput("c")
+                      .addOutput("y")
+                      .addAttribute(
+                          dev.graft.onnx.proto.AttributeProto.newBuilder()
+                              .setName("then_branch")
+                              .setType(dev.graft.onnx.proto.AttributeProto.AttributeType.GRAPH)
+                              .setG(graph)))
+              .build();
+    }
+    return ModelProto.newBuilder().setIrVersion(8).setGraph(graph).build();
   }
 
   private static byte[] floats(int n) {
     return new byte[4 * n];
   }
 
-  private static ModelProto gemm(long[] dims, byte[] raw) {
+  /** A Gemm whose weight {@code W} has these dims and {@code raw} as FLOAT raw_data. */
+  public static ModelProto gemm(long[] dims, byte[] raw) {
     TensorProto.Builder w =
         TensorProto.newBuilder()
             .setName("W")
@@ -184,7 +367,8 @@ public final class FuzzSeeds {
     return withWeight(w.build());
   }
 
-  private static ModelProto withWeight(TensorProto w) {
+  /** A one-node model (Gemm of x and {@code w}) with {@code w} as its only initializer. */
+  public static ModelProto withWeight(TensorProto w) {
     GraphProto graph =
         GraphProto.newBuilder()
             .setName("seed")

@@ -67,6 +67,9 @@ public final class LayerFinder {
    */
   private static String matMulBias(
       NodeProto matMul, Map<String, List<NodeProto>> consumers, Set<String> constants) {
+    if (matMul.getOutputCount() == 0) {
+      return null; // a malformed node; ONNX Runtime refuses it, we just find no bias
+    }
     List<NodeProto> next = consumers.getOrDefault(matMul.getOutput(0), List.of());
     if (next.size() != 1 || !next.get(0).getOpType().equals("Add")) {
       return null;

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -26,8 +27,13 @@ public final class TensorData {
 
   /** Decodes a floating-point tensor to float32 values. */
   public static float[] toFloats(TensorProto t, Path baseDir, String source) {
-    long count =
-        FloatTensor.elementCount(t.getDimsList().stream().mapToLong(Long::longValue).toArray());
+    long count;
+    try {
+      count =
+          FloatTensor.elementCount(t.getDimsList().stream().mapToLong(Long::longValue).toArray());
+    } catch (GraftException bad) {
+      throw GraftException.invalid("%s: tensor %s: %s", source, t.getName(), bad.getMessage());
+    }
     if (count > Integer.MAX_VALUE - 8) {
       throw GraftException.invalid(
           "%s: tensor %s has %d elements, too many", source, t.getName(), count);
@@ -177,7 +183,13 @@ public final class TensorData {
       switch (e.getKey()) {
         case "location" -> location = e.getValue();
         case "offset" -> offset = parseLong(e.getValue(), t, source);
-        case "length" -> length = parseLong(e.getValue(), t, source);
+        case "length" -> {
+          length = parseLong(e.getValue(), t, source);
+          if (length < 0) {
+            throw GraftException.invalid(
+                "%s: tensor %s: external data length %d is negative", source, t.getName(), length);
+          }
+        }
         default -> {
           // "checksum" and unknown keys carry nothing we need
         }
@@ -187,7 +199,14 @@ public final class TensorData {
       throw GraftException.invalid(
           "%s: tensor %s is external but names no data file", source, t.getName());
     }
-    Path file = baseDir.resolve(location).normalize();
+    Path file;
+    try {
+      file = baseDir.resolve(location).normalize();
+    } catch (InvalidPathException e) { // e.g. a NUL character
+      throw GraftException.invalid(
+          "%s: tensor %s: external data path '%s' is not a valid path",
+          source, t.getName(), location.replace("\0", "\\0"));
+    }
     if (!file.startsWith(baseDir.normalize())) {
       throw GraftException.invalid(
           "%s: tensor %s: external data path '%s' leaves the model folder",
@@ -196,7 +215,12 @@ public final class TensorData {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       long size = ch.size();
       long len = length < 0 ? size - offset : length;
-      if (offset < 0 || len < 0 || offset + len > size || len > Integer.MAX_VALUE) {
+      // offset + len may overflow a long: compare against what is left after the offset instead
+      if (offset < 0
+          || offset > size
+          || len < 0
+          || len > size - offset
+          || len > Integer.MAX_VALUE) {
         throw GraftException.invalid(
             "%s: tensor %s: external data [%d, +%d) is outside %s (%d bytes)",
             source, t.getName(), offset, len, location, size);

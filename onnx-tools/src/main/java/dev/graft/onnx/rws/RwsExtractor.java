@@ -250,7 +250,7 @@ public final class RwsExtractor {
   static LayerDelta quantise(
       String layer, String tensor, long[] dims, float[] exact, int levels, int bits, int axis) {
     int channels = axis < 0 ? 1 : (int) dims[axis];
-    RwsSignature.ChannelLayout layout = new RwsSignature.ChannelLayout(dims, axis);
+    RwsSignature.ChannelLayout layout = RwsSignature.ChannelLayout.of(dims, axis);
     float[] min = new float[channels];
     float[] max = new float[channels];
     java.util.Arrays.fill(min, Float.POSITIVE_INFINITY);

@@ -216,6 +216,10 @@ public final class RwsSignature {
         throw GraftException.invalid(
             "%s: tensor %s: channel axis %d out of range", source, d.getTensor(), axis);
       }
+      if (dims[axis] > Integer.MAX_VALUE) { // more ranges than an array holds: never real
+        throw GraftException.invalid(
+            "%s: tensor %s: %d channels is too many", source, d.getTensor(), dims[axis]);
+      }
       channels = (int) dims[axis];
     } else {
       channels = 1;
@@ -236,7 +240,7 @@ public final class RwsSignature {
     }
     int[] codes = LinearQuantizer.unpack(d.getCodes().toByteArray(), (int) count, bits);
     float[] values = new float[(int) count];
-    ChannelLayout layout = new ChannelLayout(dims, channels == 1 ? -1 : axis);
+    ChannelLayout layout = ChannelLayout.of(dims, channels == 1 ? -1 : axis);
     for (int i = 0; i < values.length; i++) {
       int c = layout.channelOf(i);
       if (codes[i] >= q.getLevels()) {
@@ -248,17 +252,25 @@ public final class RwsSignature {
     return new FloatTensor(d.getTensor(), dims, values);
   }
 
-  /** Maps a flat row-major index to its slice along an axis (or 0 when per tensor). */
-  record ChannelLayout(long[] dims, int axis) {
-    int channelOf(int flat) {
+  /**
+   * Maps a flat row-major index to its slice along an axis (or 0 when per tensor): the slice is
+   * {@code (flat / inner) % channels}, {@code inner} being the product of the dimensions after the
+   * axis, computed once so that decoding stays linear in the element count whatever the rank.
+   */
+  record ChannelLayout(long inner, long channels) {
+    static ChannelLayout of(long[] dims, int axis) {
       if (axis < 0) {
-        return 0;
+        return new ChannelLayout(1, 1);
       }
       long inner = 1;
       for (int i = axis + 1; i < dims.length; i++) {
-        inner *= dims[i];
+        inner *= dims[i]; // at most the element count, which the caller has bounded
       }
-      return (int) ((flat / inner) % dims[axis]);
+      return new ChannelLayout(inner, dims[axis]);
+    }
+
+    int channelOf(int flat) {
+      return channels == 1 ? 0 : (int) ((flat / inner) % channels);
     }
   }
 }

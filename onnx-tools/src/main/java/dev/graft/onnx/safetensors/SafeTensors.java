@@ -107,7 +107,12 @@ public final class SafeTensors {
         long[] shape = shapeList.stream().mapToLong(Long::longValue).toArray();
         long begin = o.getAsJsonArray("data_offsets").get(0).getAsLong();
         long end = o.getAsJsonArray("data_offsets").get(1).getAsLong();
-        long count = FloatTensor.elementCount(shape);
+        long count;
+        try {
+          count = FloatTensor.elementCount(shape);
+        } catch (GraftException bad) {
+          throw GraftException.invalid("%s: tensor %s: %s", source, e.getKey(), bad.getMessage());
+        }
         int width = width(dtype, source, e.getKey());
         if (begin < 0
             || end < begin

@@ -6,6 +6,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.graft.onnx.GraftException;
 import dev.graft.onnx.internal.Digests;
 import dev.graft.onnx.rws.proto.RwsFile;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Hostile {@code .rws} bytes: {@link RwsSignature#parse} may only refuse them with a {@link
@@ -16,8 +17,14 @@ import dev.graft.onnx.rws.proto.RwsFile;
  * -Dtest=RwsSignatureFuzzTest#<method>}.
  */
 class RwsSignatureFuzzTest {
+  /**
+   * A hang is a finding: each input gets this long (JUnit's timeout in regression mode, libFuzzer's
+   * {@code -timeout} when fuzzing; inputs take milliseconds).
+   */
+  private static final int PER_INPUT_SECONDS = 10;
 
   /** Raw bytes: the protobuf reader, the marker and the content hash check. */
+  @Timeout(PER_INPUT_SECONDS)
   @FuzzTest(maxDuration = "2m")
   void parse(byte[] bytes) {
     try {
@@ -31,6 +38,7 @@ class RwsSignatureFuzzTest {
    * Bytes that parse as a message get a correct marker, version and content hash, so the fuzzer
    * reaches the decoder behind the hash check (shapes, quantisation, packed codes).
    */
+  @Timeout(PER_INPUT_SECONDS)
   @FuzzTest(maxDuration = "2m")
   void decodeSealed(byte[] bytes) {
     RwsFile file;

@@ -2,6 +2,7 @@ package dev.graft.onnx.safetensors;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.graft.onnx.GraftException;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Hostile safetensors bytes: parsing and decoding every tensor may only refuse with a {@link
@@ -13,7 +14,13 @@ import dev.graft.onnx.GraftException;
  * JAZZER_FUZZ=1 mvn -pl onnx-tools test -Dtest=SafeTensorsFuzzTest}.
  */
 class SafeTensorsFuzzTest {
+  /**
+   * A hang is a finding: each input gets this long (JUnit's timeout in regression mode, libFuzzer's
+   * {@code -timeout} when fuzzing; inputs take milliseconds).
+   */
+  private static final int PER_INPUT_SECONDS = 10;
 
+  @Timeout(PER_INPUT_SECONDS)
   @FuzzTest(maxDuration = "2m")
   void parseAndDecode(byte[] bytes) {
     try {

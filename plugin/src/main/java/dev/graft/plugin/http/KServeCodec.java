@@ -1,8 +1,10 @@
 package dev.graft.plugin.http;
 
+import com.google.gson.Gson;
 import com.google.gson.JsonElement;
-import com.google.gson.JsonParser;
+import com.google.gson.JsonParseException;
 import com.google.gson.Strictness;
+import com.google.gson.TypeAdapter;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
 import dev.graft.onnx.GraftException;
@@ -42,6 +44,14 @@ final class KServeCodec {
 
   private static final BigInteger UINT64_MAX =
       BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
+
+  /**
+   * Reads a JSON value as a tree in the reader's own (strict) mode; unlike {@code
+   * JsonParser.parseReader} it does not switch the reader to lenient and reports malformed or too
+   * deeply nested input as an {@link IOException}. Stateless, shared.
+   */
+  private static final TypeAdapter<JsonElement> JSON_TREE =
+      new Gson().getAdapter(JsonElement.class);
 
   private KServeCodec() {}
 
@@ -101,7 +111,10 @@ final class KServeCodec {
       }
       List<Tensor> tensors = resolve(inputs, ByteBuffer.wrap(body, json, body.length - json));
       return new InferRequest(model, version, id, parameters, tensors, outputs);
-    } catch (IOException | IllegalStateException | NumberFormatException e) {
+    } catch (IOException
+        | IllegalStateException
+        | NumberFormatException
+        | JsonParseException e) { // Gson's unchecked form of a malformed document
       throw new GraftException(
           GraftException.Code.INVALID_ARGUMENT,
           "malformed KServe v2 request: " + e.getMessage(),
@@ -182,7 +195,7 @@ final class KServeCodec {
         case "parameters" -> p.parameters = readParameters(in);
         case "data" -> {
           if (p.type == null) {
-            p.deferred = JsonParser.parseReader(in);
+            p.deferred = JSON_TREE.read(in);
           } else {
             p.data = new TensorBuilder(p.name, p.type, 1024);
             readData(in, p.data);

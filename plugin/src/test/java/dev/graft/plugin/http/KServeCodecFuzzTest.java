@@ -2,6 +2,7 @@ package dev.graft.plugin.http;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.graft.onnx.GraftException;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Hostile KServe v2 JSON (and binary-extension) bodies: {@link KServeCodec#read} may only refuse
@@ -12,7 +13,13 @@ import dev.graft.onnx.GraftException;
  * Fuzz for real: {@code JAZZER_FUZZ=1 mvn -pl plugin test -Dtest=KServeCodecFuzzTest}.
  */
 class KServeCodecFuzzTest {
+  /**
+   * A hang is a finding: each input gets this long (JUnit's timeout in regression mode, libFuzzer's
+   * {@code -timeout} when fuzzing; inputs take milliseconds).
+   */
+  private static final int PER_INPUT_SECONDS = 10;
 
+  @Timeout(PER_INPUT_SECONDS)
   @FuzzTest(maxDuration = "2m")
   void read(byte[] body) {
     try {
