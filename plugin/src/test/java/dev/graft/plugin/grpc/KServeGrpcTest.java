@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.google.protobuf.ByteString;
-import dev.graft.onnx.FloatTensor;
 import dev.graft.plugin.grpc.proto.GRPCInferenceServiceGrpc;
 import dev.graft.plugin.grpc.proto.InferParameter;
 import dev.graft.plugin.grpc.proto.InferTensorContents;
@@ -25,10 +24,8 @@ import io.grpc.StatusRuntimeException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** Every RPC of inference.GRPCInferenceService, through a real channel to the plugin's server. */
@@ -70,7 +67,7 @@ class KServeGrpcTest extends AbstractKServeTest {
   @Test
   void rawAndTypedFp32ContentsGiveTheRuntimeLogitsExactly() {
     float[] images = Fixtures.testImages("", 3);
-    float[] expected = directLogits(images, 3);
+    float[] expected = kserve.vggLogits(images, 3);
     ModelInferResponse raw = kserve.grpc().modelInfer(rawVgg(images, 3).setId("g-1").build());
     assertThat(raw.getId()).isEqualTo("g-1");
     assertThat(raw.getParametersMap().get("graft_weights").getStringParam()).isEqualTo("base");
@@ -104,12 +101,7 @@ class KServeGrpcTest extends AbstractKServeTest {
     }
     ModelInferResponse response = kserve.grpc().modelInfer(request.build());
     assertThat(response.getOutputsCount()).isEqualTo(response.getRawOutputContentsCount());
-    for (int i = 0; i < response.getOutputsCount(); i++) {
-      String type = response.getOutputs(i).getDatatype();
-      assertThat(response.getRawOutputContents(i).toByteArray())
-          .as("raw %s", response.getOutputs(i).getName())
-          .isEqualTo(EchoData.raw(type));
-    }
+    assertEveryOutputEchoesItsType(response, "raw");
   }
 
   @Test
@@ -170,12 +162,7 @@ class KServeGrpcTest extends AbstractKServeTest {
                     .setContents(values)));
     ModelInferResponse response = kserve.grpc().modelInfer(request.build());
     assertThat(response.getOutputsCount()).isEqualTo(contents.size() + 3);
-    for (int i = 0; i < response.getOutputsCount(); i++) {
-      String type = response.getOutputs(i).getDatatype();
-      assertThat(response.getRawOutputContents(i).toByteArray())
-          .as("%s from typed contents", response.getOutputs(i).getName())
-          .isEqualTo(EchoData.raw(type));
-    }
+    assertEveryOutputEchoesItsType(response, "from typed contents");
   }
 
   @Test
@@ -324,17 +311,14 @@ class KServeGrpcTest extends AbstractKServeTest {
     return out;
   }
 
-  private float[] directLogits(float[] images, int n) {
-    float[] x = Arrays.copyOf(images, n * 784);
-    return kserve
-        .handler()
-        .registry()
-        .get("mnist-vgg")
-        .runtime()
-        .infer(Map.of("input", new FloatTensor("input", new long[] {n, 1, 28, 28}, x)), Set.of())
-        .outputs()
-        .get(0)
-        .data();
+  /** Each raw output holds {@link EchoData#raw} of its data type: what the echo model was fed. */
+  private static void assertEveryOutputEchoesItsType(ModelInferResponse response, String how) {
+    for (int i = 0; i < response.getOutputsCount(); i++) {
+      String type = response.getOutputs(i).getDatatype();
+      assertThat(response.getRawOutputContents(i).toByteArray())
+          .as("%s %s", response.getOutputs(i).getName(), how)
+          .isEqualTo(EchoData.raw(type));
+    }
   }
 
   private static void assertStatus(Runnable call, Status.Code code, String mentions) {

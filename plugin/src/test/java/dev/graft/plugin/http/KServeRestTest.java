@@ -6,7 +6,6 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.graft.onnx.FloatTensor;
 import dev.graft.plugin.testing.AbstractKServeTest;
 import dev.graft.plugin.testing.EchoData;
 import dev.graft.plugin.testing.Fixtures;
@@ -17,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** The KServe v2 REST endpoints behind a real server, driven by a real HTTP client. */
@@ -69,7 +67,7 @@ class KServeRestTest extends AbstractKServeTest {
     assertThat(r.headers().firstValue("X-Graft-Weights")).hasValue("base");
     assertThat(V2Json.firstOutput(body))
         .as("float32 survives JSON both ways")
-        .containsExactly(directLogits(images, 3));
+        .containsExactly(kserve.vggLogits(images, 3));
   }
 
   @Test
@@ -151,7 +149,7 @@ class KServeRestTest extends AbstractKServeTest {
             + raw.length
             + "}}],\"outputs\":[{\"name\":\"logits\",\"parameters\":{\"binary_data\":false}}]}";
     JsonObject body = ok(postBinary(VGG, json, raw));
-    assertThat(V2Json.firstOutput(body)).containsExactly(directLogits(images, 2));
+    assertThat(V2Json.firstOutput(body)).containsExactly(kserve.vggLogits(images, 2));
   }
 
   @Test
@@ -279,19 +277,6 @@ class KServeRestTest extends AbstractKServeTest {
         "application/octet-stream",
         "Inference-Header-Content-Length",
         Integer.toString(head.length));
-  }
-
-  private float[] directLogits(float[] images, int n) {
-    float[] x = Arrays.copyOf(images, n * 784);
-    return kserve
-        .handler()
-        .registry()
-        .get("mnist-vgg")
-        .runtime()
-        .infer(Map.of("input", new FloatTensor("input", new long[] {n, 1, 28, 28}, x)), Set.of())
-        .outputs()
-        .get(0)
-        .data();
   }
 
   private static Map<String, JsonObject> byName(JsonObject body) {
