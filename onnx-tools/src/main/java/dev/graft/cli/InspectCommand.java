@@ -1,6 +1,5 @@
 package dev.graft.cli;
 
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.graft.onnx.FloatTensor;
@@ -12,6 +11,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -46,24 +46,8 @@ final class InspectCommand implements Runnable {
       root.addProperty("model", model.toString());
       root.addProperty("irVersion", m.proto().getIrVersion());
       root.addProperty("producer", m.proto().getProducerName());
-      JsonArray arr = new JsonArray();
-      int i = 0;
-      for (WeightLayer l : layers) {
-        JsonObject o = new JsonObject();
-        o.addProperty("index", i++);
-        o.addProperty("name", l.name());
-        o.addProperty("opType", l.opType());
-        o.addProperty("node", l.nodeName());
-        o.addProperty("weight", l.weight());
-        o.add("weightShape", Json.longs(m.dims(l.weight())));
-        if (l.bias() != null) {
-          o.addProperty("bias", l.bias());
-          o.add("biasShape", Json.longs(m.dims(l.bias())));
-        }
-        arr.add(o);
-      }
-      root.add("layers", arr);
-      out.println(new GsonBuilder().setPrettyPrinting().create().toJson(root));
+      root.add("layers", layersJson(layers, m::dims, true));
+      out.println(Json.pretty(root));
       return;
     }
     long params = 0;
@@ -78,18 +62,7 @@ final class InspectCommand implements Runnable {
         m.proto().getProducerVersion(),
         layers.size(),
         params);
-    out.printf("%-4s %-24s %-14s %-28s %-18s %s%n", "#", "layer", "op", "weight", "shape", "bias");
-    int i = 0;
-    for (WeightLayer l : layers) {
-      out.printf(
-          "%-4d %-24s %-14s %-28s %-18s %s%n",
-          i++,
-          l.name(),
-          l.opType(),
-          l.weight(),
-          Arrays.toString(m.dims(l.weight())),
-          l.bias() == null ? "-" : l.bias());
-    }
+    printTable(out, layers, m::dims);
   }
 
   /** A TorchScript archive: the layers as the RWS commands see them (no graph to read). */
@@ -104,38 +77,56 @@ final class InspectCommand implements Runnable {
       JsonObject root = new JsonObject();
       root.addProperty("model", model.toString());
       root.addProperty("format", "torchscript");
-      JsonArray arr = new JsonArray();
-      int i = 0;
-      for (WeightLayer l : m.layers()) {
-        JsonObject o = new JsonObject();
-        o.addProperty("index", i++);
-        o.addProperty("name", l.name());
-        o.addProperty("opType", l.opType());
-        o.addProperty("weight", l.weight());
-        o.add("weightShape", Json.longs(m.dims(l.weight())));
-        if (l.bias() != null) {
-          o.addProperty("bias", l.bias());
-          o.add("biasShape", Json.longs(m.dims(l.bias())));
-        }
-        arr.add(o);
-      }
-      root.add("layers", arr);
-      out.println(new GsonBuilder().setPrettyPrinting().create().toJson(root));
+      root.add("layers", layersJson(m.layers(), m::dims, false));
+      out.println(Json.pretty(root));
       return;
     }
     out.printf(
         "%s: PyTorch archive, %d tensors, %d weight layers (registration order), %,d values%n",
         model, m.tensors().size(), m.layers().size(), values);
+    printTable(out, m.layers(), m::dims);
+  }
+
+  /**
+   * One JSON object per layer, in order. {@code withNode} adds the graph node's name, which only an
+   * ONNX model has (a TorchScript layer is its module).
+   */
+  private static JsonArray layersJson(
+      List<WeightLayer> layers, Function<String, long[]> dims, boolean withNode) {
+    JsonArray arr = new JsonArray();
+    int i = 0;
+    for (WeightLayer l : layers) {
+      JsonObject o = new JsonObject();
+      o.addProperty("index", i++);
+      o.addProperty("name", l.name());
+      o.addProperty("opType", l.opType());
+      if (withNode) {
+        o.addProperty("node", l.nodeName());
+      }
+      o.addProperty("weight", l.weight());
+      o.add("weightShape", Json.longs(dims.apply(l.weight())));
+      if (l.bias() != null) {
+        o.addProperty("bias", l.bias());
+        o.add("biasShape", Json.longs(dims.apply(l.bias())));
+      }
+      arr.add(o);
+    }
+    return arr;
+  }
+
+  /** The layer table both formats print: index, name, op, weight, its shape, bias. */
+  private static void printTable(
+      PrintWriter out, List<WeightLayer> layers, Function<String, long[]> dims) {
     out.printf("%-4s %-24s %-14s %-28s %-18s %s%n", "#", "layer", "op", "weight", "shape", "bias");
     int i = 0;
-    for (WeightLayer l : m.layers()) {
+    for (WeightLayer l : layers) {
       out.printf(
           "%-4d %-24s %-14s %-28s %-18s %s%n",
           i++,
           l.name(),
           l.opType(),
           l.weight(),
-          Arrays.toString(m.dims(l.weight())),
+          Arrays.toString(dims.apply(l.weight())),
           l.bias() == null ? "-" : l.bias());
     }
   }

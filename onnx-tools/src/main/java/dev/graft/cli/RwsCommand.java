@@ -1,6 +1,5 @@
 package dev.graft.cli;
 
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.graft.onnx.FloatTensor;
@@ -220,7 +219,7 @@ final class RwsCommand implements Runnable {
         prov.addProperty("pretrainedSha256", sig.proto().getProvenance().getPretrainedSha256());
         prov.addProperty("created", sig.proto().getProvenance().getCreated());
         o.add("provenance", prov);
-        out.println(new GsonBuilder().setPrettyPrinting().create().toJson(o));
+        out.println(Json.pretty(o));
         return;
       }
       out.printf(

@@ -1,6 +1,5 @@
 package dev.graft.cli;
 
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.graft.onnx.ExternalData;
@@ -82,7 +81,7 @@ final class SplitCommand implements Runnable {
             split.stemTensors().stream().filter(split.bodyTensors()::contains).sorted().toList()));
     root.addProperty("duplicatedNodes", split.duplicatedNodes());
     PrintWriter out = spec.commandLine().getOut();
-    out.println(new GsonBuilder().setPrettyPrinting().create().toJson(root));
+    out.println(Json.pretty(root));
   }
 
   private static JsonObject part(OnnxModel m, Path file, int constants) {

@@ -22,11 +22,13 @@ import org.junit.jupiter.api.io.TempDir;
 class RwsBadInputTest {
   @TempDir Path tmp;
   private Path out;
+  private Path patched;
   private Path goodSig;
 
   @BeforeEach
   void extractOneGoodSignature() {
     out = tmp.resolve("out.rws");
+    patched = tmp.resolve("patched.onnx");
     goodSig = tmp.resolve("good.rws");
     Cli r =
         extract(
@@ -71,12 +73,7 @@ class RwsBadInputTest {
 
   @Test
   void nanInWeights() {
-    OnnxModel robust = OnnxModel.load(Fixtures.vgg("robust-contrast"));
-    FloatTensor w = robust.floatTensor("convs.1.weight");
-    float[] bad = w.data().clone();
-    bad[7] = Float.NaN;
-    Path nan = tmp.resolve("nan.onnx");
-    robust.withTensors(List.of(w.withData(bad))).save(nan);
+    Path nan = robustWith("convs.1.weight", 7, Float.NaN, "nan.onnx");
 
     Cli r = extract(Fixtures.vgg("clean"), nan, out, "--keep", "4");
 
@@ -85,12 +82,7 @@ class RwsBadInputTest {
 
   @Test
   void infInWeights() {
-    OnnxModel robust = OnnxModel.load(Fixtures.vgg("robust-contrast"));
-    FloatTensor b = robust.floatTensor("convs.0.bias");
-    float[] bad = b.data().clone();
-    bad[0] = Float.POSITIVE_INFINITY;
-    Path inf = tmp.resolve("inf.onnx");
-    robust.withTensors(List.of(b.withData(bad))).save(inf);
+    Path inf = robustWith("convs.0.bias", 0, Float.POSITIVE_INFINITY, "inf.onnx");
 
     Cli r = extract(Fixtures.vgg("clean"), inf, out, "--keep", "1");
 
@@ -133,12 +125,10 @@ class RwsBadInputTest {
   void truncatedSignature() throws IOException {
     byte[] bytes = Files.readAllBytes(goodSig);
     Path cut = Files.write(tmp.resolve("cut.rws"), Arrays.copyOf(bytes, bytes.length - 40));
-    Path model = tmp.resolve("patched.onnx");
 
-    Cli r = Cli.run("rws", "apply", "--model", Fixtures.vgg("clean"), "--rws", cut, "-o", model);
+    Cli r = apply(Fixtures.vgg("clean"), cut);
 
     assertRefused(r, "cut.rws");
-    assertThat(model).doesNotExist();
   }
 
   @Test
@@ -146,72 +136,34 @@ class RwsBadInputTest {
     byte[] bytes = Files.readAllBytes(goodSig);
     bytes[bytes.length / 2] ^= 0x10;
     Path bad = Files.write(tmp.resolve("flipped.rws"), bytes);
-    Path model = tmp.resolve("patched.onnx");
 
-    Cli r = Cli.run("rws", "apply", "--model", Fixtures.vgg("clean"), "--rws", bad, "-o", model);
+    Cli r = apply(Fixtures.vgg("clean"), bad);
 
     assertRefused(r, "flipped.rws");
-    assertThat(model).doesNotExist();
   }
 
   @Test
   void notAnRwsFile() {
-    Path model = tmp.resolve("patched.onnx");
-    Cli r =
-        Cli.run(
-            "rws",
-            "apply",
-            "--model",
-            Fixtures.vgg("clean"),
-            "--rws",
-            Fixtures.vgg("clean"),
-            "-o",
-            model);
+    Cli r = apply(Fixtures.vgg("clean"), Fixtures.vgg("clean"));
     assertRefused(r, "mnist-vgg-clean.onnx: not an RWS file");
-    assertThat(model).doesNotExist();
   }
 
   @Test
   void signatureForAnotherArchitecture() {
-    Path model = tmp.resolve("patched.onnx");
-    Cli r =
-        Cli.run(
-            "rws",
-            "apply",
-            "--model",
-            Fixtures.root().resolve("wa/wa-backbone.onnx"),
-            "--rws",
-            goodSig,
-            "-o",
-            model);
+    Cli r = apply(Fixtures.root().resolve("wa/wa-backbone.onnx"), goodSig);
     assertRefused(r, "different architectures");
-    assertThat(model).doesNotExist();
   }
 
   @Test
   void signatureForAnotherBaseNeedsTransfer() {
-    Path model = tmp.resolve("patched.onnx");
-    Cli r =
-        Cli.run("rws", "apply", "--model", Fixtures.vgg("clean-v2"), "--rws", goodSig, "-o", model);
+    Cli r = apply(Fixtures.vgg("clean-v2"), goodSig);
     assertRefused(r, "pass --transfer");
-    assertThat(model).doesNotExist();
   }
 
   @Test
   void missingSignatureFile() {
-    Path model = tmp.resolve("patched.onnx");
-    Cli r =
-        Cli.run(
-            "rws",
-            "apply",
-            "--model",
-            Fixtures.vgg("clean"),
-            "--rws",
-            tmp.resolve("absent.rws"),
-            "-o",
-            model);
+    Cli r = apply(Fixtures.vgg("clean"), tmp.resolve("absent.rws"));
     assertRefused(r, "absent.rws: no such file");
-    assertThat(model).doesNotExist();
   }
 
   @Test
@@ -219,6 +171,19 @@ class RwsBadInputTest {
     Cli r = Cli.run("inspect", tmp.resolve("absent.onnx"));
     assertThat(r.exit()).isEqualTo(2);
     assertThat(r.err()).contains("absent.onnx: no such file");
+  }
+
+  /**
+   * The robust-contrast fixture with one value of {@code tensor} replaced, saved as {@code file}.
+   */
+  private Path robustWith(String tensor, int index, float value, String file) {
+    OnnxModel robust = OnnxModel.load(Fixtures.vgg("robust-contrast"));
+    FloatTensor t = robust.floatTensor(tensor);
+    float[] data = t.data().clone();
+    data[index] = value;
+    Path path = tmp.resolve(file);
+    robust.withTensors(List.of(t.withData(data))).save(path);
+    return path;
   }
 
   private static Cli extract(Path clean, Path robust, Path out, String... more) {
@@ -230,11 +195,17 @@ class RwsBadInputTest {
     return Cli.run(args.toArray());
   }
 
+  /** {@code graft rws apply} of one signature to {@code model}, writing {@link #patched}. */
+  private Cli apply(Path model, Path signature) {
+    return Cli.run("rws", "apply", "--model", model, "--rws", signature, "-o", patched);
+  }
+
   private void assertRefused(Cli r, String message) {
     assertThat(r.exit()).as("exit code; stderr: %s", r.err()).isEqualTo(2);
     assertThat(r.err()).as("stderr").contains(message);
     assertThat(r.err().strip().lines().count()).as("one-line error: %s", r.err()).isEqualTo(1);
-    assertThat(out).as("no output written").doesNotExist();
+    assertThat(out).as("no signature written").doesNotExist();
+    assertThat(patched).as("no patched model written").doesNotExist();
     try (Stream<Path> files = Files.list(tmp)) {
       assertThat(files.map(p -> p.getFileName().toString()))
           .as("no temporary files left")

@@ -9,6 +9,7 @@ import dev.graft.plugin.grpc.proto.GRPCInferenceServiceGrpc;
 import dev.graft.plugin.grpc.proto.ModelInferRequest;
 import dev.graft.plugin.grpc.proto.ServerLiveRequest;
 import dev.graft.plugin.internal.WorkerPool;
+import dev.graft.plugin.testing.FullQueue;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -17,7 +18,6 @@ import io.grpc.StatusRuntimeException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -30,22 +30,10 @@ class GrpcOverCapacityTest {
   @Test
   void fullQueueAnswersUnavailableAndHealthStillAnswers() throws Exception {
     ThreadPoolExecutor workers = WorkerPool.create("grpc-capacity-test", 1, 1);
-    CountDownLatch running = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
     GraftConfig config =
         GraftConfig.of(Map.of("model_store", tmp.toString(), "grpc_address", "127.0.0.1:0"), tmp);
-    try (GraftRequestHandler handler = new GraftRequestHandler(config, workers)) {
-      workers.execute(
-          () -> {
-            running.countDown();
-            try {
-              release.await();
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-            }
-          });
-      running.await();
-      workers.execute(() -> {}); // fills the queue of one
+    try (GraftRequestHandler handler = new GraftRequestHandler(config, workers);
+        FullQueue full = FullQueue.fill(workers)) {
       InetSocketAddress address = handler.grpcAddress().orElseThrow();
       ManagedChannel channel =
           Grpc.newChannelBuilderForAddress(
@@ -76,11 +64,9 @@ class GrpcOverCapacityTest {
             .as("health does not need a worker")
             .isTrue();
       } finally {
-        release.countDown();
+        full.close(); // before the channel waits for the call
         channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
       }
-    } finally {
-      release.countDown();
     }
   }
 }

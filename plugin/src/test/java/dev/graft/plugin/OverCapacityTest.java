@@ -5,13 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.gson.JsonParser;
 import dev.graft.plugin.config.GraftConfig;
 import dev.graft.plugin.internal.WorkerPool;
+import dev.graft.plugin.testing.FullQueue;
 import dev.graft.plugin.testing.TestServer;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadPoolExecutor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,24 +22,10 @@ class OverCapacityTest {
   @Test
   void fullQueueAnswers503WithoutBlockingTheEventLoop() throws Exception {
     ThreadPoolExecutor workers = WorkerPool.create("capacity-test", 1, 1);
-    CountDownLatch running = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    Runnable block =
-        () -> {
-          running.countDown();
-          try {
-            release.await();
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-        };
     GraftConfig config = GraftConfig.of(Map.of("model_store", tmp.toString()), tmp);
     try (GraftRequestHandler handler = new GraftRequestHandler(config, workers);
-        TestServer server = new TestServer(handler, 1 << 20)) {
-      workers.execute(block); // occupies the only worker
-      running.await();
-      CountDownLatch queuedTaskStarted = new CountDownLatch(1);
-      workers.execute(queuedTaskStarted::countDown); // fills the queue of one
+        TestServer server = new TestServer(handler, 1 << 20);
+        FullQueue full = FullQueue.fill(workers)) {
       HttpClient client = HttpClient.newHttpClient();
 
       HttpResponse<String> r =
@@ -50,15 +36,12 @@ class OverCapacityTest {
       assertThat(r.statusCode()).isEqualTo(503);
       assertThat(JsonParser.parseString(r.body()).getAsJsonObject().get("type").getAsString())
           .isEqualTo("ServiceUnavailableException");
-      release.countDown();
-      queuedTaskStarted.await(); // the queue is empty again
+      full.drain();
       HttpResponse<String> later =
           client.send(
               HttpRequest.newBuilder(server.uri("/models")).GET().build(),
               HttpResponse.BodyHandlers.ofString());
       assertThat(later.statusCode()).as("capacity is back once the queue drains").isEqualTo(200);
-    } finally {
-      release.countDown();
     }
   }
 }

@@ -35,13 +35,7 @@ final class DqWriter implements LayerWriter {
 
   @Override
   public String product(
-      GraphBuilder graph,
-      Tensors t,
-      QuantizedWeight w,
-      LinearUse use,
-      String input,
-      String prefix,
-      String nodeName) {
+      GraphBuilder graph, Tensors t, QuantizedWeight w, LinearUse use, String prefix) {
     // one DequantizeLinear per weight, placed before its first use
     String wk =
         dequantized.computeIfAbsent(
@@ -53,13 +47,13 @@ final class DqWriter implements LayerWriter {
                     .attr("axis", 1)
                     .out(OfqManifest.MARK + "w" + dequantized.size()));
     if (use.isGemm()) {
-      GraphBuilder.Node gemm = graph.node("Gemm").name(nodeName).in(input, wk);
+      GraphBuilder.Node gemm = graph.node("Gemm").name(use.nodeName()).in(use.input(), wk);
       if (use.bias() != null) {
         gemm.in(use.bias());
       }
       return gemm.out(prefix + "k");
     }
-    return graph.node("MatMul").name(nodeName).in(input, wk).out(prefix + "k");
+    return graph.node("MatMul").name(use.nodeName()).in(use.input(), wk).out(prefix + "k");
   }
 
   @Override

@@ -28,20 +28,13 @@ interface LayerWriter {
   Tensors addWeight(GraphBuilder graph, QuantizedWeight weight);
 
   /**
-   * Adds the nodes computing {@code input · W_k} (plus Gemm's bias when {@link
-   * #productIncludesBias()}) and returns the result's name.
+   * Adds the nodes computing {@code input · W_k} for {@code use}'s input (plus Gemm's bias when
+   * {@link #productIncludesBias()}) and returns the result's name. The node computing the product
+   * takes the name of {@code use}'s node (which may be empty).
    *
    * @param prefix starts the names of the added values
-   * @param nodeName the name for the node computing the product (may be empty)
    */
-  String product(
-      GraphBuilder graph,
-      Tensors t,
-      QuantizedWeight w,
-      LinearUse use,
-      String input,
-      String prefix,
-      String nodeName);
+  String product(GraphBuilder graph, Tensors t, QuantizedWeight w, LinearUse use, String prefix);
 
   /** Whether {@link #product} already added a Gemm's bias. */
   boolean productIncludesBias();

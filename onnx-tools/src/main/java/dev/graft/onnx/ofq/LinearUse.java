@@ -13,6 +13,11 @@ import dev.graft.onnx.proto.NodeProto;
  * @param bias Gemm's third input, or {@code null}
  */
 record LinearUse(NodeProto node, int index, boolean weightOutIn, String bias) {
+  /** The node's name (may be empty). */
+  String nodeName() {
+    return node.getName();
+  }
+
   String input() {
     return node.getInput(0);
   }

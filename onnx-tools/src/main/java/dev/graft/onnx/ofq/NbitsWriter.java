@@ -91,17 +91,11 @@ final class NbitsWriter implements LayerWriter {
 
   @Override
   public String product(
-      GraphBuilder graph,
-      Tensors t,
-      QuantizedWeight w,
-      LinearUse use,
-      String input,
-      String prefix,
-      String nodeName) {
+      GraphBuilder graph, Tensors t, QuantizedWeight w, LinearUse use, String prefix) {
     return graph
         .node("MatMulNBits", "com.microsoft")
-        .name(nodeName)
-        .in(input, t.codes(), t.scales())
+        .name(use.nodeName())
+        .in(use.input(), t.codes(), t.scales())
         .attr("K", w.inFeatures())
         .attr("N", w.outFeatures())
         .attr("bits", 2)

@@ -158,9 +158,8 @@ final class PackedModelWriter {
    * the 2-bit product node keeps the original node's name (profiles stay readable).
    */
   private void replace(LinearUse use, QuantizedWeight w, LayerWriter.Tensors t) {
-    NodeProto n = use.node();
     String prefix = OfqManifest.MARK + (uses++) + ".";
-    String product = writer.product(graph, t, w, use, use.input(), prefix, n.getName());
+    String product = writer.product(graph, t, w, use, prefix);
     String offset =
         offsets.computeIfAbsent(
             w.tensor(),

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.graft.onnx.GraftException;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -12,6 +13,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/**
+ * What {@code url=} / {@code src=} references resolve to in the model store, and the attempts to
+ * leave it that are refused.
+ */
 class ModelStoreTest {
   @TempDir Path tmp;
 
@@ -92,6 +97,79 @@ class ModelStoreTest {
   @Test
   void emptyReferenceIsRefused() {
     assertRefused("", "src is required");
+  }
+
+  // attempts to leave the store through url= / src= references
+
+  @Test
+  void percentEncodedDotsInTheQueryAreDecodedOnceAndThenConfined() {
+    String src =
+        new QueryStringDecoder("/m?src=%2e%2e%2Felsewhere%2Fsecret.rws")
+            .parameters()
+            .get("src")
+            .get(0);
+    assertThat(src).isEqualTo("../elsewhere/secret.rws");
+    assertRefused(src, "outside the model store");
+  }
+
+  @Test
+  void doublyEncodedDotsAreALiteralFolderNameInsideTheStore() {
+    assertThat(store.resolve("%2e%2e/elsewhere/secret.rws", "src"))
+        .as("not decoded a second time: a (missing) folder named %%2e%%2e in the store")
+        .isEqualTo(root.resolve("%2e%2e").resolve("elsewhere").resolve("secret.rws"))
+        .startsWithRaw(root);
+  }
+
+  @Test
+  void percentEncodedDotsInAFileUriAreConfinedAfterDecoding() {
+    String uri = root.toUri() + "%2e%2e/elsewhere/secret.rws";
+    assertRefused(uri, "outside the model store");
+  }
+
+  @Test
+  void absolutePathsOutsideTheStoreAreRefused() {
+    assertRefused("/etc/passwd", "outside the model store");
+    assertRefused(root + "/../elsewhere/secret.rws", "outside the model store");
+  }
+
+  @Test
+  void malformedReferencesAreRefused() {
+    assertRefused("inside\u0000.rws", "not a valid path");
+    assertRefused("file:inside.rws", "not a valid path");
+    assertRefused("file://otherhost/inside.rws", "not a valid path");
+    assertRefused("ftp://host/x.rws", "ftp URLs are not fetched");
+  }
+
+  @Test
+  void aSymlinkChainThatEndsOutsideIsRefused() throws Exception {
+    Path hop = Files.createDirectories(root.resolve("hop"));
+    Files.createSymbolicLink(hop.resolve("up"), root.getParent());
+    assertRefused("hop/up/elsewhere/secret.rws", "symbolic link");
+  }
+
+  @Test
+  void aStoreThatIsItselfASymlinkStillServesItsOwnFiles() throws Exception {
+    Path link = Files.createSymbolicLink(tmp.resolve("store-link"), root);
+    ModelStore viaLink = new ModelStore(link, Optional.empty());
+    assertThat(viaLink.resolve("inside.rws", "src")).isEqualTo(link.resolve("inside.rws"));
+  }
+
+  @Test
+  void modelUrlPatternCannotBeEscapedWithDotDot() {
+    ModelStore lenient =
+        new ModelStore(
+            root, Optional.of(Pattern.compile(Pattern.quote(outside.toString()) + "/.*")));
+
+    assertThat(lenient.resolve(outside.resolve("secret.rws").toString(), "src"))
+        .as("what the pattern allows")
+        .isEqualTo(outside.resolve("secret.rws"));
+    assertThatThrownBy(() -> lenient.resolve(outside + "/../../../etc/passwd", "src"))
+        .as("matches the pattern as text, but climbs out of it")
+        .isInstanceOf(GraftException.class)
+        .hasMessageContaining("'..'");
+    assertThat(lenient.resolve("sub/../inside.rws", "src"))
+        .as("'..' that stays in the store is fine")
+        .isEqualTo(root.resolve("inside.rws"));
   }
 
   private void assertRefused(String reference, String message) {

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.google.protobuf.ByteString;
-import dev.graft.onnx.FloatTensor;
 import dev.graft.plugin.grpc.proto.GRPCInferenceServiceGrpc;
 import dev.graft.plugin.grpc.proto.InferParameter;
 import dev.graft.plugin.grpc.proto.InferTensorContents;
@@ -17,44 +16,23 @@ import dev.graft.plugin.grpc.proto.ServerLiveRequest;
 import dev.graft.plugin.grpc.proto.ServerMetadataRequest;
 import dev.graft.plugin.grpc.proto.ServerMetadataResponse;
 import dev.graft.plugin.grpc.proto.ServerReadyRequest;
+import dev.graft.plugin.testing.AbstractKServeTest;
 import dev.graft.plugin.testing.EchoData;
 import dev.graft.plugin.testing.Fixtures;
-import dev.graft.plugin.testing.KServeFixture;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Every RPC of inference.GRPCInferenceService, through a real channel to the plugin's server. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class KServeGrpcTest {
-  @TempDir static Path tmp;
-  private KServeFixture f;
-
-  @BeforeAll
-  void start() throws Exception {
-    f = KServeFixture.start(tmp, Map.of());
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    f.close();
-  }
-
+class KServeGrpcTest extends AbstractKServeTest {
   @Test
   void healthAndServerMetadata() {
-    GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub stub = f.grpc();
+    GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub stub = kserve.grpc();
     assertThat(stub.serverLive(ServerLiveRequest.getDefaultInstance()).getLive()).isTrue();
     assertThat(stub.serverReady(ServerReadyRequest.getDefaultInstance()).getReady()).isTrue();
     ServerMetadataResponse meta = stub.serverMetadata(ServerMetadataRequest.getDefaultInstance());
@@ -64,7 +42,7 @@ class KServeGrpcTest {
 
   @Test
   void modelReadyAndMetadataKnowVersionOneAndRefuseTheRest() {
-    GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub stub = f.grpc();
+    GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub stub = kserve.grpc();
     assertThat(
             stub.modelReady(ModelReadyRequest.newBuilder().setName("mnist-vgg").build()).getReady())
         .isTrue();
@@ -89,8 +67,8 @@ class KServeGrpcTest {
   @Test
   void rawAndTypedFp32ContentsGiveTheRuntimeLogitsExactly() {
     float[] images = Fixtures.testImages("", 3);
-    float[] expected = directLogits(images, 3);
-    ModelInferResponse raw = f.grpc().modelInfer(rawVgg(images, 3).setId("g-1").build());
+    float[] expected = kserve.vggLogits(images, 3);
+    ModelInferResponse raw = kserve.grpc().modelInfer(rawVgg(images, 3).setId("g-1").build());
     assertThat(raw.getId()).isEqualTo("g-1");
     assertThat(raw.getParametersMap().get("graft_weights").getStringParam()).isEqualTo("base");
     assertThat(raw.getOutputs(0).getShapeList()).containsExactly(3L, 10L);
@@ -105,7 +83,7 @@ class KServeGrpcTest {
             .setModelName("mnist-vgg")
             .addInputs(vggInput(3).setContents(typed))
             .build();
-    assertThat(floats(f.grpc().modelInfer(request).getRawOutputContents(0)))
+    assertThat(floats(kserve.grpc().modelInfer(request).getRawOutputContents(0)))
         .as("typed contents compute what raw contents compute")
         .containsExactly(expected);
   }
@@ -121,14 +99,9 @@ class KServeGrpcTest {
               .addShape(3));
       request.addRawInputContents(ByteString.copyFrom(EchoData.raw(type)));
     }
-    ModelInferResponse response = f.grpc().modelInfer(request.build());
+    ModelInferResponse response = kserve.grpc().modelInfer(request.build());
     assertThat(response.getOutputsCount()).isEqualTo(response.getRawOutputContentsCount());
-    for (int i = 0; i < response.getOutputsCount(); i++) {
-      String type = response.getOutputs(i).getDatatype();
-      assertThat(response.getRawOutputContents(i).toByteArray())
-          .as("raw %s", response.getOutputs(i).getName())
-          .isEqualTo(EchoData.raw(type));
-    }
+    assertEveryOutputEchoesItsType(response, "raw");
   }
 
   @Test
@@ -187,14 +160,9 @@ class KServeGrpcTest {
                     .setDatatype(type)
                     .addShape(3)
                     .setContents(values)));
-    ModelInferResponse response = f.grpc().modelInfer(request.build());
+    ModelInferResponse response = kserve.grpc().modelInfer(request.build());
     assertThat(response.getOutputsCount()).isEqualTo(contents.size() + 3);
-    for (int i = 0; i < response.getOutputsCount(); i++) {
-      String type = response.getOutputs(i).getDatatype();
-      assertThat(response.getRawOutputContents(i).toByteArray())
-          .as("%s from typed contents", response.getOutputs(i).getName())
-          .isEqualTo(EchoData.raw(type));
-    }
+    assertEveryOutputEchoesItsType(response, "from typed contents");
   }
 
   @Test
@@ -209,7 +177,7 @@ class KServeGrpcTest {
               .setContents(InferTensorContents.getDefaultInstance()));
     }
     assertStatus(
-        () -> f.grpc().modelInfer(request.build()),
+        () -> kserve.grpc().modelInfer(request.build()),
         Status.Code.INVALID_ARGUMENT,
         "FP16, which has no typed contents: send raw_input_contents");
   }
@@ -222,10 +190,11 @@ class KServeGrpcTest {
             .setInputs(
                 0, vggInput(1).setContents(InferTensorContents.newBuilder().addFp32Contents(1)))
             .build();
-    assertStatus(() -> f.grpc().modelInfer(mixed), Status.Code.INVALID_ARGUMENT, "use one form");
+    assertStatus(
+        () -> kserve.grpc().modelInfer(mixed), Status.Code.INVALID_ARGUMENT, "use one form");
     ModelInferRequest extraRaw = rawVgg(images, 1).addRawInputContents(ByteString.EMPTY).build();
     assertStatus(
-        () -> f.grpc().modelInfer(extraRaw),
+        () -> kserve.grpc().modelInfer(extraRaw),
         Status.Code.INVALID_ARGUMENT,
         "2 raw_input_contents for 1 inputs");
   }
@@ -234,20 +203,20 @@ class KServeGrpcTest {
   void requestsThatDoNotFitTheModelAreRefusedWithTheirStatus() {
     float[] images = Fixtures.testImages("", 2);
     assertStatus(
-        () -> f.grpc().modelInfer(rawVgg(images, 2).setModelName("nope").build()),
+        () -> kserve.grpc().modelInfer(rawVgg(images, 2).setModelName("nope").build()),
         Status.Code.NOT_FOUND,
         "nope");
     ModelInferRequest wrongShape =
         rawVgg(images, 2)
             .setInputs(0, vggInput(2).clearShape().addAllShape(List.of(2L, 28L, 28L, 1L)))
             .build();
-    assertStatus(() -> f.grpc().modelInfer(wrongShape), Status.Code.INVALID_ARGUMENT, "shape");
+    assertStatus(() -> kserve.grpc().modelInfer(wrongShape), Status.Code.INVALID_ARGUMENT, "shape");
     ModelInferRequest wrongCount = rawVgg(images, 2).setInputs(0, vggInput(3)).build();
-    assertStatus(() -> f.grpc().modelInfer(wrongCount), Status.Code.INVALID_ARGUMENT, "needs");
+    assertStatus(() -> kserve.grpc().modelInfer(wrongCount), Status.Code.INVALID_ARGUMENT, "needs");
     ModelInferRequest wrongType =
         rawVgg(images, 2).setInputs(0, vggInput(2).setDatatype("INT32")).build();
     assertStatus(
-        () -> f.grpc().modelInfer(wrongType), Status.Code.INVALID_ARGUMENT, "datatype INT32");
+        () -> kserve.grpc().modelInfer(wrongType), Status.Code.INVALID_ARGUMENT, "datatype INT32");
     ModelInferRequest wrongField =
         ModelInferRequest.newBuilder()
             .setModelName("mnist-vgg")
@@ -256,13 +225,15 @@ class KServeGrpcTest {
                     .setContents(InferTensorContents.newBuilder().addAllIntContents(List.of(1, 2))))
             .build();
     assertStatus(
-        () -> f.grpc().modelInfer(wrongField), Status.Code.INVALID_ARGUMENT, "fp32_contents");
+        () -> kserve.grpc().modelInfer(wrongField), Status.Code.INVALID_ARGUMENT, "fp32_contents");
     ModelInferRequest unknownOutput =
         rawVgg(images, 2)
             .addOutputs(ModelInferRequest.InferRequestedOutputTensor.newBuilder().setName("x"))
             .build();
     assertStatus(
-        () -> f.grpc().modelInfer(unknownOutput), Status.Code.INVALID_ARGUMENT, "no output named");
+        () -> kserve.grpc().modelInfer(unknownOutput),
+        Status.Code.INVALID_ARGUMENT,
+        "no output named");
   }
 
   @Test
@@ -278,15 +249,18 @@ class KServeGrpcTest {
                     .setContents(
                         InferTensorContents.newBuilder().addAllUintContents(List.of(1, 2))))
             .build();
-    assertStatus(() -> f.grpc().modelInfer(request), Status.Code.FAILED_PRECONDITION, "UINT16");
+    assertStatus(
+        () -> kserve.grpc().modelInfer(request), Status.Code.FAILED_PRECONDITION, "UINT16");
   }
 
   @Test
   void messagesOverMaxRequestSizeAreResourceExhausted() {
     float[] images = Fixtures.testImages("", 100);
     assertStatus(
-        () -> f.grpc().modelInfer(rawVgg(images, 100).build()), Status.Code.RESOURCE_EXHAUSTED, "");
-    assertThat(f.grpc().serverLive(ServerLiveRequest.getDefaultInstance()).getLive())
+        () -> kserve.grpc().modelInfer(rawVgg(images, 100).build()),
+        Status.Code.RESOURCE_EXHAUSTED,
+        "");
+    assertThat(kserve.grpc().serverLive(ServerLiveRequest.getDefaultInstance()).getLive())
         .as("the server keeps serving")
         .isTrue();
   }
@@ -294,8 +268,8 @@ class KServeGrpcTest {
   @Test
   void requestsAreCountedInTheMetrics() {
     float[] images = Fixtures.testImages("", 1);
-    f.grpc().modelInfer(rawVgg(images, 1).build());
-    String text = new String(f.handler().metrics().scrape(), StandardCharsets.UTF_8);
+    kserve.grpc().modelInfer(rawVgg(images, 1).build());
+    String text = new String(kserve.handler().metrics().scrape(), StandardCharsets.UTF_8);
     assertThat(text)
         .contains("graft_requests_total{model=\"mnist-vgg\",protocol=\"grpc\",status=\"OK\"}");
   }
@@ -308,7 +282,9 @@ class KServeGrpcTest {
             .putParameters("adapters", InferParameter.newBuilder().setStringParam("nope").build())
             .build();
     assertStatus(
-        () -> f.grpc().modelInfer(request), Status.Code.INVALID_ARGUMENT, "no adapter named nope");
+        () -> kserve.grpc().modelInfer(request),
+        Status.Code.INVALID_ARGUMENT,
+        "no adapter named nope");
   }
 
   // ---- helpers
@@ -335,16 +311,14 @@ class KServeGrpcTest {
     return out;
   }
 
-  private float[] directLogits(float[] images, int n) {
-    float[] x = Arrays.copyOf(images, n * 784);
-    return f.handler()
-        .registry()
-        .get("mnist-vgg")
-        .runtime()
-        .infer(Map.of("input", new FloatTensor("input", new long[] {n, 1, 28, 28}, x)), Set.of())
-        .outputs()
-        .get(0)
-        .data();
+  /** Each raw output holds {@link EchoData#raw} of its data type: what the echo model was fed. */
+  private static void assertEveryOutputEchoesItsType(ModelInferResponse response, String how) {
+    for (int i = 0; i < response.getOutputsCount(); i++) {
+      String type = response.getOutputs(i).getDatatype();
+      assertThat(response.getRawOutputContents(i).toByteArray())
+          .as("%s %s", response.getOutputs(i).getName(), how)
+          .isEqualTo(EchoData.raw(type));
+    }
   }
 
   private static void assertStatus(Runnable call, Status.Code code, String mentions) {

@@ -6,47 +6,26 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.graft.onnx.FloatTensor;
+import dev.graft.plugin.testing.AbstractKServeTest;
 import dev.graft.plugin.testing.EchoData;
 import dev.graft.plugin.testing.Fixtures;
-import dev.graft.plugin.testing.KServeFixture;
 import dev.graft.plugin.testing.V2Json;
 import java.io.ByteArrayOutputStream;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The KServe v2 REST endpoints behind a real server, driven by a real HTTP client. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class KServeRestTest {
+class KServeRestTest extends AbstractKServeTest {
   private static final String ECHO = "/v2/models/echo/infer";
   private static final String VGG = "/v2/models/mnist-vgg/infer";
 
-  @TempDir static Path tmp;
-  private KServeFixture f;
-
-  @BeforeAll
-  void start() throws Exception {
-    f = KServeFixture.start(tmp, Map.of());
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    f.close();
-  }
-
   @Test
   void serverMetadataNamesGraftAndItsExtensions() throws Exception {
-    JsonObject s = ok(f.get("/v2"));
+    JsonObject s = ok(kserve.get("/v2"));
     assertThat(s.get("name").getAsString()).isEqualTo("graft");
     assertThat(s.get("version").getAsString()).as("the project version").isNotBlank();
     assertThat(s.getAsJsonArray("extensions").toString())
@@ -56,30 +35,31 @@ class KServeRestTest {
 
   @Test
   void healthEndpointsAnswer200WhileServing() throws Exception {
-    assertThat(ok(f.get("/v2/health/live")).get("live").getAsBoolean()).isTrue();
-    assertThat(ok(f.get("/v2/health/ready")).get("ready").getAsBoolean()).isTrue();
+    assertThat(ok(kserve.get("/v2/health/live")).get("live").getAsBoolean()).isTrue();
+    assertThat(ok(kserve.get("/v2/health/ready")).get("ready").getAsBoolean()).isTrue();
   }
 
   @Test
   void modelMetadataAndReadinessExistForVersionOneOnly() throws Exception {
-    JsonObject meta = ok(f.get("/v2/models/echo/versions/1"));
+    JsonObject meta = ok(kserve.get("/v2/models/echo/versions/1"));
     assertThat(meta.getAsJsonArray("versions").toString()).isEqualTo("[\"1\"]");
     assertThat(meta.getAsJsonArray("inputs")).hasSize(EchoData.JSON.size());
     assertThat(meta.toString())
         .contains("{\"name\":\"in_FP16\",\"datatype\":\"FP16\",\"shape\":[-1]}");
-    assertThat(ok(f.get("/v2/models/mnist-vgg/versions/1/ready")).get("ready").getAsBoolean())
+    assertThat(ok(kserve.get("/v2/models/mnist-vgg/versions/1/ready")).get("ready").getAsBoolean())
         .isTrue();
-    assertError(f.get("/v2/models/mnist-vgg/versions/2"), 404, "no version 2");
-    assertError(f.get("/v2/models/mnist-vgg/versions/2/ready"), 404, "no version 2");
-    assertError(f.get("/v2/models/nope"), 404, "nope");
-    assertError(f.get("/v2/models/nope/ready"), 404, "nope");
+    assertError(kserve.get("/v2/models/mnist-vgg/versions/2"), 404, "no version 2");
+    assertError(kserve.get("/v2/models/mnist-vgg/versions/2/ready"), 404, "no version 2");
+    assertError(kserve.get("/v2/models/nope"), 404, "nope");
+    assertError(kserve.get("/v2/models/nope/ready"), 404, "nope");
   }
 
   @Test
   void jsonInferenceReturnsTheRuntimeOutputsExactlyWithTheWeightsParameter() throws Exception {
     float[] images = Fixtures.testImages("", 3);
     HttpResponse<byte[]> r =
-        f.post(VGG, V2Json.vggRequest(images, 3, "\"id\":\"r-1\"").getBytes(), "application/json");
+        kserve.post(
+            VGG, V2Json.vggRequest(images, 3, "\"id\":\"r-1\"").getBytes(), "application/json");
     JsonObject body = ok(r);
     assertThat(body.get("id").getAsString()).isEqualTo("r-1");
     assertThat(body.getAsJsonObject("parameters").get("graft_weights").getAsString())
@@ -87,14 +67,14 @@ class KServeRestTest {
     assertThat(r.headers().firstValue("X-Graft-Weights")).hasValue("base");
     assertThat(V2Json.firstOutput(body))
         .as("float32 survives JSON both ways")
-        .containsExactly(directLogits(images, 3));
+        .containsExactly(kserve.vggLogits(images, 3));
   }
 
   @Test
   void everyDatatypeRoundTripsThroughJson() throws Exception {
     JsonObject body =
         ok(
-            f.post(
+            kserve.post(
                 ECHO,
                 EchoData.jsonRequest(Map.of(), "").getBytes(StandardCharsets.UTF_8),
                 "application/json"));
@@ -169,7 +149,7 @@ class KServeRestTest {
             + raw.length
             + "}}],\"outputs\":[{\"name\":\"logits\",\"parameters\":{\"binary_data\":false}}]}";
     JsonObject body = ok(postBinary(VGG, json, raw));
-    assertThat(V2Json.firstOutput(body)).containsExactly(directLogits(images, 2));
+    assertThat(V2Json.firstOutput(body)).containsExactly(kserve.vggLogits(images, 2));
   }
 
   @Test
@@ -178,11 +158,13 @@ class KServeRestTest {
         EchoData.jsonRequest(
             Map.of(), "\"outputs\":[{\"name\":\"out_INT8\"},{\"name\":\"out_BYTES\"}]");
     JsonObject body =
-        ok(f.post(ECHO, request.getBytes(StandardCharsets.UTF_8), "application/json"));
+        ok(kserve.post(ECHO, request.getBytes(StandardCharsets.UTF_8), "application/json"));
     assertThat(byName(body).keySet()).containsExactly("out_INT8", "out_BYTES");
     String unknown = EchoData.jsonRequest(Map.of(), "\"outputs\":[{\"name\":\"nope\"}]");
     assertError(
-        f.post(ECHO, unknown.getBytes(StandardCharsets.UTF_8), "application/json"), 400, "nope");
+        kserve.post(ECHO, unknown.getBytes(StandardCharsets.UTF_8), "application/json"),
+        400,
+        "nope");
   }
 
   @Test
@@ -212,10 +194,10 @@ class KServeRestTest {
     assertError(echo(unknownType), 400, "unknown datatype");
     float[] one = Fixtures.testImages("", 1);
     String wrongShape = V2Json.vggRequest(one, 1, "").replace("[1,1,28,28]", "[1,28,28,1]");
-    assertError(f.post(VGG, wrongShape.getBytes(), "application/json"), 400, "shape");
-    assertError(f.post(VGG, "{not json".getBytes(), "application/json"), 400, "malformed");
+    assertError(kserve.post(VGG, wrongShape.getBytes(), "application/json"), 400, "shape");
+    assertError(kserve.post(VGG, "{not json".getBytes(), "application/json"), 400, "malformed");
     assertError(
-        f.post(
+        kserve.post(
             "/v2/models/nope/infer", V2Json.vggRequest(one, 1, "").getBytes(), "application/json"),
         404,
         "nope");
@@ -226,7 +208,9 @@ class KServeRestTest {
     String request =
         "{\"inputs\":[{\"name\":\"in\",\"shape\":[2],\"datatype\":\"UINT16\",\"data\":[1,2]}]}";
     assertError(
-        f.post("/v2/models/unsigned/infer", request.getBytes(), "application/json"), 400, "UINT16");
+        kserve.post("/v2/models/unsigned/infer", request.getBytes(), "application/json"),
+        400,
+        "UINT16");
   }
 
   @Test
@@ -241,7 +225,8 @@ class KServeRestTest {
             + "\"parameters\":{\"binary_data_size\":8}}]}";
     assertError(postBinary("/v2/models/unsigned/infer", both, new byte[8]), 400, "both data");
     assertError(
-        f.post(VGG, "{}".getBytes(), "application/json", "Inference-Header-Content-Length", "99"),
+        kserve.post(
+            VGG, "{}".getBytes(), "application/json", "Inference-Header-Content-Length", "99"),
         400,
         "Inference-Header-Content-Length");
   }
@@ -250,7 +235,7 @@ class KServeRestTest {
   void bodiesOverMaxRequestSizeAre413() throws Exception {
     float[] images = Fixtures.testImages("", 100);
     assertError(
-        f.post(VGG, V2Json.vggRequest(images, 100, "").getBytes(), "application/json"),
+        kserve.post(VGG, V2Json.vggRequest(images, 100, "").getBytes(), "application/json"),
         413,
         "max_request_size");
   }
@@ -258,9 +243,9 @@ class KServeRestTest {
   @Test
   void metricsCountRequestsByModelProtocolAndStatus() throws Exception {
     float[] one = Fixtures.testImages("", 1);
-    ok(f.post(VGG, V2Json.vggRequest(one, 1, "").getBytes(), "application/json"));
-    f.post("/v2/models/mnist-vgg/infer", "{bad".getBytes(), "application/json");
-    HttpResponse<byte[]> r = f.get("/metrics");
+    ok(kserve.post(VGG, V2Json.vggRequest(one, 1, "").getBytes(), "application/json"));
+    kserve.post("/v2/models/mnist-vgg/infer", "{bad".getBytes(), "application/json");
+    HttpResponse<byte[]> r = kserve.get("/metrics");
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.headers().firstValue("content-type").orElseThrow()).startsWith("text/plain");
     String text = V2Json.utf8(r.body());
@@ -275,7 +260,7 @@ class KServeRestTest {
   // ---- helpers
 
   private HttpResponse<byte[]> echo(Map<String, String> override) throws Exception {
-    return f.post(
+    return kserve.post(
         ECHO,
         EchoData.jsonRequest(override, "").getBytes(StandardCharsets.UTF_8),
         "application/json");
@@ -286,24 +271,12 @@ class KServeRestTest {
     byte[] head = json.getBytes(StandardCharsets.UTF_8);
     byte[] body = Arrays.copyOf(head, head.length + binary.length);
     System.arraycopy(binary, 0, body, head.length, binary.length);
-    return f.post(
+    return kserve.post(
         path,
         body,
         "application/octet-stream",
         "Inference-Header-Content-Length",
         Integer.toString(head.length));
-  }
-
-  private float[] directLogits(float[] images, int n) {
-    float[] x = Arrays.copyOf(images, n * 784);
-    return f.handler()
-        .registry()
-        .get("mnist-vgg")
-        .runtime()
-        .infer(Map.of("input", new FloatTensor("input", new long[] {n, 1, 28, 28}, x)), Set.of())
-        .outputs()
-        .get(0)
-        .data();
   }
 
   private static Map<String, JsonObject> byName(JsonObject body) {

@@ -7,48 +7,40 @@ import dev.graft.plugin.grpc.proto.InferParameter;
 import dev.graft.plugin.grpc.proto.ModelInferRequest;
 import dev.graft.plugin.grpc.proto.ModelInferResponse;
 import dev.graft.plugin.runtime.ModelRuntime;
+import dev.graft.plugin.testing.AbstractKServeTest;
 import dev.graft.plugin.testing.Fixtures;
-import dev.graft.plugin.testing.KServeFixture;
 import dev.graft.plugin.testing.V2Json;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Requests that name their own adapters run on exactly the weights the same adapters make when
  * attached, leave the live weights alone, and keep at most {@code graft.variants.max} variants.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class PerRequestAdaptersTest {
+class PerRequestAdaptersTest extends AbstractKServeTest {
   private static final String INFER = "/v2/models/mnist-vgg/infer";
 
-  @TempDir static Path tmp;
-  private KServeFixture f;
   private final float[] images = Fixtures.testImages("gaussian_noise", 2);
   private long bytesWithoutVariants;
 
+  @Override
+  protected Map<String, String> extraConfig() {
+    return Map.of("graft.variants.max", "2");
+  }
+
   @BeforeAll
-  void start() throws Exception {
-    f = KServeFixture.start(tmp, Map.of("graft.variants.max", "2"));
+  void registerSignatures() throws Exception {
     register("noise", "noise.rws");
     register("blur", "blur.rws");
     bytesWithoutVariants = runtime().weightBytes();
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    f.close();
   }
 
   @AfterEach
@@ -90,7 +82,8 @@ class PerRequestAdaptersTest {
     ByteBuffer raw = ByteBuffer.allocate(images.length * 4).order(ByteOrder.LITTLE_ENDIAN);
     raw.asFloatBuffer().put(images);
     ModelInferResponse grpc =
-        f.grpc()
+        kserve
+            .grpc()
             .modelInfer(
                 ModelInferRequest.newBuilder()
                     .setModelName("mnist-vgg")
@@ -146,7 +139,7 @@ class PerRequestAdaptersTest {
   @Test
   void predictionsTakeAdaptersToo() throws Exception {
     HttpResponse<byte[]> r =
-        f.post("/predictions/mnist-vgg?adapters=blur,noise:0.25", png(), "image/png");
+        kserve.post("/predictions/mnist-vgg?adapters=blur,noise:0.25", png(), "image/png");
     assertThat(r.statusCode()).as(V2Json.utf8(r.body())).isEqualTo(200);
     assertThat(r.headers().firstValue("X-Graft-Weights")).hasValue("blur@1.0+noise@0.25");
   }
@@ -162,7 +155,7 @@ class PerRequestAdaptersTest {
     assertThat(V2Json.utf8(conflicting.body())).contains("different adapter sets");
     assertThat(infer("?adapters=noise:NaN", Map.of(), "").statusCode()).isEqualTo(400);
     assertThat(infer("?adapters=noise,noise", Map.of(), "").statusCode()).isEqualTo(400);
-    assertThat(f.post("/predictions/mnist-vgg?adapters=fog", png(), "image/png").statusCode())
+    assertThat(kserve.post("/predictions/mnist-vgg?adapters=fog", png(), "image/png").statusCode())
         .isEqualTo(400);
   }
 
@@ -207,7 +200,7 @@ class PerRequestAdaptersTest {
 
   /** The current values of some series (0 when absent). */
   private Map<String, Double> series(String... names) {
-    String text = new String(f.handler().metrics().scrape(), StandardCharsets.UTF_8);
+    String text = new String(kserve.handler().metrics().scrape(), StandardCharsets.UTF_8);
     Map<String, Double> values = new java.util.HashMap<>();
     for (String name : names) {
       values.put(name, 0.0);
@@ -223,7 +216,7 @@ class PerRequestAdaptersTest {
   // ---- helpers
 
   private ModelRuntime runtime() {
-    return f.handler().registry().get("mnist-vgg").runtime();
+    return kserve.handler().registry().get("mnist-vgg").runtime();
   }
 
   private float[] attachedOutputs(String adapter, double alpha) throws Exception {
@@ -240,11 +233,11 @@ class PerRequestAdaptersTest {
   private HttpResponse<byte[]> infer(String query, Map<String, String> headers, String extra)
       throws Exception {
     HttpRequest.Builder b =
-        HttpRequest.newBuilder(f.uri(INFER + query))
+        HttpRequest.newBuilder(kserve.uri(INFER + query))
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(V2Json.vggRequest(images, 2, extra)));
     headers.forEach(b::header);
-    return f.send(b);
+    return kserve.send(b);
   }
 
   private static float[] outputs(HttpResponse<byte[]> r) {
@@ -254,7 +247,7 @@ class PerRequestAdaptersTest {
 
   private void register(String name, String src) throws Exception {
     HttpResponse<byte[]> r =
-        f.post(
+        kserve.post(
             "/models/mnist-vgg/adapters?name=" + name + "&src=" + src + "&attach=false",
             new byte[0],
             "text/plain");
@@ -263,7 +256,7 @@ class PerRequestAdaptersTest {
 
   private void update(String name, String query) throws Exception {
     HttpResponse<byte[]> r =
-        f.post(
+        kserve.post(
             "/models/mnist-vgg/adapters/" + name + "/update?" + query, new byte[0], "text/plain");
     assertThat(r.statusCode()).as(V2Json.utf8(r.body())).isEqualTo(200);
   }

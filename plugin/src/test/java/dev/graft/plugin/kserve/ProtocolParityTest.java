@@ -9,8 +9,8 @@ import com.google.protobuf.ByteString;
 import dev.graft.plugin.grpc.proto.InferTensorContents;
 import dev.graft.plugin.grpc.proto.ModelInferRequest;
 import dev.graft.plugin.image.Classification;
+import dev.graft.plugin.testing.AbstractKServeTest;
 import dev.graft.plugin.testing.Fixtures;
-import dev.graft.plugin.testing.KServeFixture;
 import dev.graft.plugin.testing.V2Json;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
@@ -18,37 +18,17 @@ import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The same test image through every front end: REST JSON, REST binary, gRPC raw, gRPC typed, and
  * {@code /predictions} (a PNG of the same pixels, whose top-k must be the softmax of those logits).
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class ProtocolParityTest {
+class ProtocolParityTest extends AbstractKServeTest {
   private static final int IMAGES = 4;
-
-  @TempDir static Path tmp;
-  private KServeFixture f;
-
-  @BeforeAll
-  void start() throws Exception {
-    f = KServeFixture.start(tmp, Map.of());
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    f.close();
-  }
 
   @Test
   void everyFrontEndGivesIdenticalLogits() throws Exception {
@@ -75,7 +55,7 @@ class ProtocolParityTest {
 
   private float[] restJson(float[] x) throws Exception {
     HttpResponse<byte[]> r =
-        f.post(
+        kserve.post(
             "/v2/models/mnist-vgg/infer",
             V2Json.vggRequest(x, 1, "").getBytes(),
             "application/json");
@@ -91,7 +71,7 @@ class ProtocolParityTest {
     body.put(head);
     body.asFloatBuffer().put(x);
     HttpResponse<byte[]> r =
-        f.post(
+        kserve.post(
             "/v2/models/mnist-vgg/infer",
             body.array(),
             "application/octet-stream",
@@ -117,7 +97,7 @@ class ProtocolParityTest {
             .addInputs(input())
             .addRawInputContents(ByteString.copyFrom(raw))
             .build();
-    return floats(f.grpc().modelInfer(request).getRawOutputContents(0));
+    return floats(kserve.grpc().modelInfer(request).getRawOutputContents(0));
   }
 
   private float[] grpcTyped(float[] x) {
@@ -130,7 +110,7 @@ class ProtocolParityTest {
             .setModelName("mnist-vgg")
             .addInputs(input().setContents(c))
             .build();
-    return floats(f.grpc().modelInfer(request).getRawOutputContents(0));
+    return floats(kserve.grpc().modelInfer(request).getRawOutputContents(0));
   }
 
   private JsonArray predictions(int index) throws Exception {
@@ -138,14 +118,14 @@ class ProtocolParityTest {
     img.getRaster().setDataElements(0, 0, 28, 28, Fixtures.testImageBytes(index));
     ByteArrayOutputStream png = new ByteArrayOutputStream();
     ImageIO.write(img, "png", png);
-    HttpResponse<byte[]> r = f.post("/predictions/mnist-vgg", png.toByteArray(), "image/png");
+    HttpResponse<byte[]> r = kserve.post("/predictions/mnist-vgg", png.toByteArray(), "image/png");
     assertThat(r.statusCode()).as(V2Json.utf8(r.body())).isEqualTo(200);
     return JsonParser.parseString(V2Json.utf8(r.body())).getAsJsonArray();
   }
 
   private JsonArray expectedTop5(float[] logits) {
     List<Classification> top =
-        Classification.topK(logits, 5, f.handler().registry().get("mnist-vgg")::label);
+        Classification.topK(logits, 5, kserve.handler().registry().get("mnist-vgg")::label);
     JsonArray a = new JsonArray();
     for (Classification c : top) {
       JsonObject o = new JsonObject();

@@ -9,13 +9,12 @@ import dev.graft.onnx.OnnxModel;
 import dev.graft.onnx.rws.RwsPatch;
 import dev.graft.onnx.rws.RwsSignature;
 import dev.graft.plugin.config.ModelSettings;
-import dev.graft.plugin.runtime.InferenceResult;
 import dev.graft.plugin.runtime.ModelFile;
 import dev.graft.plugin.runtime.ModelRuntime;
 import dev.graft.plugin.runtime.OrtModelRuntime;
-import dev.graft.plugin.runtime.TensorSpec;
 import dev.graft.plugin.runtime.Weights;
 import dev.graft.plugin.testing.Fixtures;
+import dev.graft.plugin.testing.GraphlessRuntime;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -270,38 +269,14 @@ class ModelAdaptersTest {
   }
 
   /** A runtime whose swaps always fail, as when ONNX Runtime cannot build the session. */
-  private static final class FailingRuntime implements ModelRuntime {
-    @Override
-    public String name() {
-      return "failing";
-    }
-
-    @Override
-    public List<TensorSpec> inputs() {
-      return List.of();
-    }
-
-    @Override
-    public List<TensorSpec> outputs() {
-      return List.of();
-    }
-
-    @Override
-    public String weightsLabel() {
-      return "base";
-    }
-
-    @Override
-    public InferenceResult infer(Map<String, FloatTensor> inputs, Set<String> outputs) {
-      throw new UnsupportedOperationException();
+  private static final class FailingRuntime extends GraphlessRuntime {
+    FailingRuntime() {
+      super("failing");
     }
 
     @Override
     public void swapWeights(Weights weights) {
       throw new GraftException(GraftException.Code.INTERNAL, "simulated session build failure");
     }
-
-    @Override
-    public void close() {}
   }
 }

@@ -3,17 +3,12 @@ package dev.graft.plugin.patch;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import dev.graft.onnx.FloatTensor;
 import dev.graft.onnx.GraftException;
-import dev.graft.plugin.runtime.InferenceResult;
-import dev.graft.plugin.runtime.ModelRuntime;
-import dev.graft.plugin.runtime.TensorSpec;
 import dev.graft.plugin.runtime.WeightVariant;
 import dev.graft.plugin.runtime.Weights;
+import dev.graft.plugin.testing.GraphlessRuntime;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -103,12 +98,16 @@ class VariantCacheTest {
   }
 
   /** Builds counted variants; {@link #gate}, when set, holds builds until opened. */
-  private static final class CountingRuntime implements ModelRuntime {
+  private static final class CountingRuntime extends GraphlessRuntime {
     final AtomicInteger built = new AtomicInteger();
     final List<String> freed = new ArrayList<>();
     final CountDownLatch building = new CountDownLatch(1);
     volatile CountDownLatch gate;
     volatile boolean failNext;
+
+    CountingRuntime() {
+      super("counting");
+    }
 
     synchronized List<String> freed() {
       return List.copyOf(freed);
@@ -177,38 +176,5 @@ class VariantCacheTest {
         }
       }
     }
-
-    @Override
-    public String name() {
-      return "counting";
-    }
-
-    @Override
-    public List<TensorSpec> inputs() {
-      return List.of();
-    }
-
-    @Override
-    public List<TensorSpec> outputs() {
-      return List.of();
-    }
-
-    @Override
-    public String weightsLabel() {
-      return Weights.BASE_LABEL;
-    }
-
-    @Override
-    public InferenceResult infer(Map<String, FloatTensor> inputs, Set<String> outputs) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public void swapWeights(Weights weights) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public void close() {}
   }
 }

@@ -1,5 +1,6 @@
 package dev.graft.plugin.testing;
 
+import dev.graft.onnx.FloatTensor;
 import dev.graft.plugin.GraftRequestHandler;
 import dev.graft.plugin.config.GraftConfig;
 import dev.graft.plugin.grpc.proto.GRPCInferenceServiceGrpc;
@@ -14,6 +15,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -83,6 +85,23 @@ public final class KServeFixture implements AutoCloseable {
 
   public URI uri(String pathAndQuery) {
     return server.uri(pathAndQuery);
+  }
+
+  /**
+   * The logits of {@code mnist-vgg} for the first {@code n} 28x28 images, from its runtime directly
+   * (no protocol in between): what every front end must answer.
+   */
+  public float[] vggLogits(float[] images, int n) {
+    float[] x = Arrays.copyOf(images, n * 784);
+    FloatTensor input = new FloatTensor("input", new long[] {n, 1, 28, 28}, x);
+    return handler
+        .registry()
+        .get("mnist-vgg")
+        .runtime()
+        .infer(Map.of("input", input), Set.of())
+        .outputs()
+        .get(0)
+        .data();
   }
 
   /** A blocking gRPC stub, built from the same proto as the server. */
