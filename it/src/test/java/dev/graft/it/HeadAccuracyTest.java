@@ -33,6 +33,9 @@ class HeadAccuracyTest {
     server =
         GraftServer.builder(getClass().getSimpleName())
             .exampleModel(Wa.MODEL)
+            // one folder per model: models served from one folder share its graft.json (and head)
+            .folder("wa-aligned", Fixtures.exampleModel(Wa.MODEL))
+            .folder("wa-raw", Fixtures.exampleModel(Wa.MODEL))
             .loadModels(Wa.MODEL)
             .start();
     client = server.client();
@@ -70,7 +73,7 @@ class HeadAccuracyTest {
 
   private String register(String model) {
     Checks.assertOk(
-        client.post("/models?url=" + Wa.MODEL + "&model_name=" + model), "register " + model);
+        client.post("/models?url=" + model + "&model_name=" + model), "register " + model);
     return model;
   }
 

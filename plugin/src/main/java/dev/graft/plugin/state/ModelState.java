@@ -34,7 +34,8 @@ import java.util.logging.Logger;
  * The durable state of one served model: its {@code graft.json} manifest, replayed when the model
  * loads, written before every change goes live, and re-read when another replica changed it.
  *
- * <p><b>Write-ahead.</b> Every change of the adapters is validated, then written to the manifest
+ * <p><b>Write-ahead.</b> Every change of the adapters, and of the sections of other features (the
+ * classifier head, see {@link HeadJournal}), is validated, then written to the manifest
  * (atomically: temp file, fsync, rename, fsync of the folder), then applied. A process killed at
  * any point therefore restarts into the last manifest written: the state before the change, or the
  * state after it even when the swap had not happened yet (replay applies it). A signature uploaded
