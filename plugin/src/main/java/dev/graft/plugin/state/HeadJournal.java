@@ -4,6 +4,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.graft.onnx.GraftException;
 import dev.graft.onnx.head.ClassifierHead;
+import dev.graft.onnx.safetensors.SafeTensors;
 import dev.graft.plugin.head.HeadHistory;
 import dev.graft.plugin.head.HeadVersion;
 import dev.graft.plugin.head.ModelHead;
@@ -30,14 +31,14 @@ import java.util.stream.Stream;
  * (see {@link HeadRecords} for its format) and the version files under {@code heads/<head>/}.
  *
  * <p><b>What is stored.</b> The weights of every kept version exactly as they were served (the
- * aligned head, float32 safetensors), content-addressed as {@code
- * heads/<head>/<sha256>.safetensors}, and in the manifest per version its number, parent, creation
- * time, file digest and step (γ, the norms, the labels). Not the request bodies with γ: rebuilding
- * a version from its inputs would need every ancestor's file and the same floating-point arithmetic
- * in whatever Graft replays it, and one lost file would lose every later version. The served
- * weights replay bit for bit regardless, each version on its own, and rollback reaches any kept
- * version without recomputing anything. The price is one head-sized file per kept version; {@code
- * graft.head.history} bounds them and an evicted version's file is deleted.
+ * aligned head, float32 safetensors with its labels and, as metadata, the step that made it: γ, the
+ * norms, the labels), content-addressed as {@code heads/<head>/<sha256>.safetensors}, and in the
+ * manifest per version its number, parent, creation time and file digest. Not the request bodies
+ * with γ: rebuilding a version from its inputs would need every ancestor's file and the same
+ * floating-point arithmetic in whatever Graft replays it, and one lost file would lose every later
+ * version. The served weights replay bit for bit regardless, each version on its own, and rollback
+ * reaches any kept version without recomputing anything. The price is one head-sized file per kept
+ * version; {@code graft.head.history} bounds them and an evicted version's file is deleted.
  *
  * <p><b>Order of a change.</b> Under the model's change lock and the manifest's lock, after
  * catching up with the manifest on disk ({@link ModelState#change}): the head computes the new
@@ -173,8 +174,7 @@ final class HeadJournal implements StateSection, ModelHead.Journal {
       byNumber.put(r.version(), r);
       HeadVersion live = known.get(r.sha256() + "#" + r.version());
       try {
-        HeadVersion v =
-            live != null && live.equals(r.toVersion(live.classifier())) ? live : load(r);
+        HeadVersion v = live != null && r.describes(live) ? live : load(r);
         kept.add(v);
         loaded.put(v, new Stored(r.file(), r.sha256(), r.bytes()));
       } catch (GraftException e) {
@@ -270,13 +270,14 @@ final class HeadJournal implements StateSection, ModelHead.Journal {
           state.location().manifest().getFileName(),
           r.sha256().substring(0, 12));
     }
-    ClassifierHead weights = ClassifierHead.parse(bytes, r.file());
+    SafeTensors st = SafeTensors.parse(bytes, r.file());
+    ClassifierHead weights = ClassifierHead.fromSafeTensors(st, r.file());
     if (weights.featureDim() != head.featureDim()) {
       throw GraftException.invalid(
           "%s takes %d features, head %s takes %d",
           r.file(), weights.featureDim(), head.name(), head.featureDim());
     }
-    return r.toVersion(weights);
+    return r.toVersion(weights, HeadRecords.fileStep(st.metadata(), r.file()));
   }
 
   /**
@@ -288,15 +289,15 @@ final class HeadJournal implements StateSection, ModelHead.Journal {
     for (HeadVersion v : next.kept()) {
       Stored s = files.get(v);
       if (s == null) {
-        s = write(v.classifier());
+        s = write(v);
       }
       stored.put(v, s);
     }
     return stored;
   }
 
-  private Stored write(ClassifierHead weights) {
-    byte[] bytes = weights.toSafeTensors(Map.of());
+  private Stored write(HeadVersion v) {
+    byte[] bytes = v.classifier().toSafeTensors(HeadRecords.fileMetadata(v));
     String sha = ModelState.sha256(bytes);
     String relative = StateLocation.headFile(head.name(), sha);
     Path file = folder.resolve(relative);

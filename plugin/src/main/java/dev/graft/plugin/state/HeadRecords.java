@@ -2,8 +2,9 @@ package dev.graft.plugin.state;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
-import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
 import dev.graft.onnx.GraftException;
 import dev.graft.onnx.head.AlignMode;
@@ -19,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
@@ -26,25 +28,29 @@ import java.util.regex.Pattern;
 
 /**
  * The JSON of one head in the {@code heads} section of {@code graft.json}, keyed by the head's
- * name:
+ * name, and of the step stored in each version file:
  *
  * <pre>{@code
  * "heads": {"digits": {"current": 3, "last": 3, "versions": [
  *   {"version": 1, "parent": 0, "created": "2026-11-27T15:04:05.123Z",
- *    "file": "heads/digits/<sha256>.safetensors", "sha256": "...", "bytes": 1234, "classes": 4,
- *    "step": null},
- *   {"version": 2, "parent": 1, ..., "classes": 7,
- *    "step": {"input": "full_head", "align": "wa", "oldLabels": ["0", ...], "newLabels": ["4", ...],
- *             "gamma": 0.758..., "applied": true, "meanOldNorm": ..., "meanNewNorm": ...,
- *             "normsBefore": [...], "normsAfter": [...]}}, ...]}}
+ *    "file": "heads/digits/<sha256>.safetensors", "sha256": "...", "bytes": 1234, "classes": 4},
+ *   {"version": 2, "parent": 1, ..., "classes": 7}, ...]}}
  * }</pre>
  *
  * {@code file} is relative to the model folder and always {@code heads/<head>/<sha256>.safetensors}
- * (anything else is refused, so a manifest cannot point outside the folder); the labels are in the
- * file. Numbers are written with every digit, so decoding gives back the same doubles; a non-finite
- * γ (new rows of norm 0 under {@code align=none}) is written as a string. Stateless.
+ * (anything else is refused, so a manifest cannot point outside the folder). The file holds the
+ * version's weights and labels and, as safetensors metadata {@value #STEP_KEY}, the step that made
+ * it: {@code {"input": "full_head", "align": "wa", "oldLabels": [...], "newLabels": [...], "gamma":
+ * ..., "applied": true, "meanOldNorm": ..., "meanNewNorm": ..., "normsBefore": [...], "normsAfter":
+ * [...]}}. Everything that never changes about a version is in its file, so the manifest, rewritten
+ * at every change, stays small whatever the head's size. Numbers are written with every digit, so
+ * decoding gives back the same doubles (a non-finite one, which JSON cannot hold, would be written
+ * as a string: {@code "Infinity"}). Stateless.
  */
 final class HeadRecords {
+  /** The safetensors metadata key of a version file's step. */
+  static final String STEP_KEY = "graft.step";
+
   private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
 
   private HeadRecords() {}
@@ -61,15 +67,14 @@ final class HeadRecords {
       String file,
       String sha256,
       long bytes,
-      int classes,
-      Optional<HeadStep> step) {
+      int classes) {
 
     /**
-     * The version with {@code weights}, read from {@link #file}.
+     * The version with {@code weights} and {@code step}, read from {@link #file}.
      *
-     * @throws GraftException {@code INVALID_ARGUMENT} when the weights do not fit the record
+     * @throws GraftException {@code INVALID_ARGUMENT} when they do not fit the record
      */
-    HeadVersion toVersion(ClassifierHead weights) {
+    HeadVersion toVersion(ClassifierHead weights, Optional<HeadStep> step) {
       if (weights.classes() != classes) {
         throw GraftException.invalid(
             "%s has %d classes, the record says %d", file, weights.classes(), classes);
@@ -79,11 +84,43 @@ final class HeadRecords {
         labels.addAll(step.get().newLabels());
         if (!labels.equals(weights.labels())) {
           throw GraftException.invalid(
-              "%s has labels %s, the step recorded %s", file, weights.labels(), labels);
+              "%s has labels %s, its step names %s", file, weights.labels(), labels);
         }
       }
       return new HeadVersion(head, version, parent, weights, step, created);
     }
+
+    /** Whether {@code v} is this record's version (the weights aside). */
+    boolean describes(HeadVersion v) {
+      return v.version() == version
+          && v.parent() == parent
+          && v.created().equals(created)
+          && v.classifier().classes() == classes;
+    }
+  }
+
+  /** The metadata of a version file: its step, if any. */
+  static Map<String, String> fileMetadata(HeadVersion v) {
+    return v.step().map(s -> Map.of(STEP_KEY, step(s).toString())).orElse(Map.of());
+  }
+
+  /**
+   * The step a version file's metadata holds.
+   *
+   * @throws GraftException {@code INVALID_ARGUMENT} for a malformed step
+   */
+  static Optional<HeadStep> fileStep(Map<String, String> metadata, String file) {
+    String text = metadata.get(STEP_KEY);
+    if (text == null) {
+      return Optional.empty();
+    }
+    JsonElement json;
+    try {
+      json = JsonParser.parseString(text);
+    } catch (JsonParseException e) {
+      throw GraftException.invalid("%s: metadata %s is not JSON", file, STEP_KEY);
+    }
+    return Optional.of(step(Fields.of(json, file + " " + STEP_KEY)));
   }
 
   /** The record of {@code history}; {@code stored} gives each kept version's file. */
@@ -102,7 +139,6 @@ final class HeadRecords {
       o.addProperty("sha256", s.sha256());
       o.addProperty("bytes", s.bytes());
       o.addProperty("classes", v.classifier().classes());
-      o.add("step", v.step().<JsonElement>map(HeadRecords::step).orElse(JsonNull.INSTANCE));
       versions.add(o);
     }
     out.add("versions", versions);
@@ -169,15 +205,7 @@ final class HeadRecords {
     }
     long bytes = f.integer("bytes");
     int classes = f.integer("classes");
-    JsonElement step = f.object.get("step");
-    Optional<HeadStep> s =
-        step == null || step.isJsonNull()
-            ? Optional.empty()
-            : Optional.of(step(Fields.of(step, f.where + ".step")));
-    if (s.isPresent() && s.get().oldLabels().size() + s.get().newLabels().size() != classes) {
-      throw GraftException.invalid("%s: the step's labels do not add up to %d", f.where, classes);
-    }
-    return new Version(head, version, parent, created, file, sha, bytes, classes, s);
+    return new Version(head, version, parent, created, file, sha, bytes, classes);
   }
 
   private static JsonObject step(HeadStep s) {
