@@ -291,11 +291,6 @@ public final class ModelState implements ModelAdapters.Journal {
         });
   }
 
-  /** Whether changes are written to the manifest ({@code graft.state=manifest}). */
-  public boolean durable() {
-    return settings.durable();
-  }
-
   /** The journal of {@link ModelAdapters}: writes {@code next} before it goes live. */
   @Override
   public void record(List<Adapter> next) {
