@@ -121,7 +121,8 @@ final class Oracle {
     return out;
   }
 
-  private static float[] images() {
+  /** The first {@link #IMAGES} clean test images, NCHW pixel/255 floats. */
+  static float[] images() {
     try (InputStream raw =
             Files.newInputStream(Repo.fixture("rws/data/test-images.idx3-ubyte.gz"));
         DataInputStream in = new DataInputStream(new GZIPInputStream(raw))) {

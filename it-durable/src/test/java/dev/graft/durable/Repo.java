@@ -34,12 +34,19 @@ final class Repo {
 
   /** A fresh model store holding a copy of {@code model-store/mnist-vgg}. */
   static Path newStore(Path parent) {
+    return newStore(parent, "mnist-vgg");
+  }
+
+  /** A fresh model store holding copies of the example models {@code model-store/<model>}. */
+  static Path newStore(Path parent, String... models) {
     try {
       Path store = Files.createDirectories(parent.resolve("store"));
-      Path target = Files.createDirectories(store.resolve("mnist-vgg"));
-      try (Stream<Path> files = Files.list(root().resolve("model-store/mnist-vgg"))) {
-        for (Path f : files.toList()) {
-          Files.copy(f, target.resolve(f.getFileName()));
+      for (String model : models) {
+        Path target = Files.createDirectories(store.resolve(model));
+        try (Stream<Path> files = Files.list(root().resolve("model-store").resolve(model))) {
+          for (Path f : files.toList()) {
+            Files.copy(f, target.resolve(f.getFileName()));
+          }
         }
       }
       return store;

@@ -25,7 +25,12 @@ class HeadAccuracyTest extends AbstractServerTest {
 
   @Override
   protected GraftServer.Builder serverBuilder(String name) {
-    return GraftServer.builder(name).exampleModel(Wa.MODEL).loadModels(Wa.MODEL);
+    return GraftServer.builder(name)
+        .exampleModel(Wa.MODEL)
+        // one folder per model: models served from one folder share its graft.json (and head)
+        .folder("wa-aligned", Fixtures.exampleModel(Wa.MODEL))
+        .folder("wa-raw", Fixtures.exampleModel(Wa.MODEL))
+        .loadModels(Wa.MODEL);
   }
 
   @Test
@@ -53,7 +58,7 @@ class HeadAccuracyTest extends AbstractServerTest {
 
   private String register(String model) {
     Checks.assertOk(
-        client.post("/models?url=" + Wa.MODEL + "&model_name=" + model), "register " + model);
+        client.post("/models?url=" + model + "&model_name=" + model), "register " + model);
     return model;
   }
 

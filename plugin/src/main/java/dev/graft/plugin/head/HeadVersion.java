@@ -10,8 +10,8 @@ import java.util.Optional;
  *
  * @param head the head's name
  * @param version the version number: 1 for the initial head, then increasing by one with each
- *     change; never reused while the model stays registered, so {@link #tag()} names one exact set
- *     of weights
+ *     change; never reused (the last issued number is part of the durable state, so not across
+ *     restarts and replicas either), so {@link #tag()} names one exact set of weights
  * @param parent the version this one was made from, 0 for the initial head
  * @param classifier the weights, biases and labels
  * @param step how it was made from {@code parent}; empty for the initial head

@@ -7,46 +7,69 @@ import dev.graft.onnx.head.IncrementalStep;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The versioned classifier head of one served model.
  *
- * <p>The current {@link HeadVersion} is an immutable snapshot behind an atomic reference: inference
- * reads it once per request without locking, and a change publishes a complete new version with one
- * atomic write, so a request computes all its rows with exactly one version and never waits. The
- * backbone is not involved: no change here touches the model's ONNX Runtime session.
+ * <p>The head's state is an immutable {@link HeadHistory} (kept versions, current version, last
+ * issued number) behind an atomic reference: inference reads the current version once per request
+ * without locking, and a change publishes a complete new history with one atomic write, so a
+ * request computes all its rows with exactly one version and never waits. The backbone is not
+ * involved: no change here touches the model's ONNX Runtime session.
  *
  * <p>Changes ({@link #addClasses}, {@link #rollback}) are serialised by a lock that inference never
- * takes. A change validates everything before it publishes; a refused change leaves the head as it
- * was. Up to {@code history} versions are kept for {@link #rollback} and {@link #history}: the
- * versions the current one descends from are evicted last, so rollback can always go back {@code
- * history - 1} steps. Thread safe.
+ * takes, and run inside the {@link Journal}'s {@link Journal#change change}: the journal (the
+ * model's durable state, when there is one) records the new history before it goes live. A change
+ * validates everything before it records anything; a refused change leaves the head as it was. Up
+ * to {@code history} versions are kept for {@link #rollback} and {@link #history}: the versions the
+ * current one descends from are evicted last, so rollback can always go back {@code history - 1}
+ * steps. Thread safe.
  */
 public final class ModelHead {
+  /**
+   * Where a head's changes are recorded before they go live (the durable state attaches one, see
+   * {@code dev.graft.plugin.state.HeadJournal}). Without one, changes are only in memory.
+   */
+  public interface Journal {
+    /**
+     * Runs {@code change} (serialised with every other change of the model, after catching up with
+     * changes made elsewhere, which may {@link #restore} this head) and returns its result. {@code
+     * change} calls the recorder it is given with the new history before publishing it; the
+     * recorder makes the history durable or throws (then the change fails and nothing is live).
+     */
+    <T> T change(Function<Consumer<HeadHistory>, T> change);
+  }
+
+  /** Changes in memory only. */
+  private static final Journal MEMORY =
+      new Journal() {
+        @Override
+        public <T> T change(Function<Consumer<HeadHistory>, T> change) {
+          return change.apply(next -> {});
+        }
+      };
+
   private final String model;
   private final HeadSettings settings;
   private final Clock clock;
+  private final HeadVersion initial;
   private final ReentrantLock lock = new ReentrantLock();
-  private final AtomicReference<HeadVersion> current;
-  // written under lock; an unmodifiable list in creation order, always holding the current version
-  private volatile List<HeadVersion> retained;
-  private int lastVersion; // guarded by lock
+  private final AtomicReference<HeadHistory> state; // written under lock
+  private volatile Journal journal = MEMORY;
 
-  ModelHead(String model, HeadSettings settings, ClassifierHead initial, Clock clock) {
+  ModelHead(String model, HeadSettings settings, ClassifierHead initialHead, Clock clock) {
     this.model = model;
     this.settings = settings;
     this.clock = clock;
-    HeadVersion first =
-        new HeadVersion(settings.name(), 1, 0, initial, Optional.empty(), clock.instant());
-    this.current = new AtomicReference<>(first);
-    this.retained = List.of(first);
-    this.lastVersion = 1;
+    this.initial =
+        new HeadVersion(settings.name(), 1, 0, initialHead, Optional.empty(), clock.instant());
+    this.state = new AtomicReference<>(HeadHistory.of(initial));
   }
 
   /** A head starting at version 1 with {@code initial}. */
@@ -71,17 +94,27 @@ public final class ModelHead {
 
   /** The number of features every version takes (it never changes). */
   public int featureDim() {
-    return current.get().classifier().featureDim();
+    return initial.classifier().featureDim();
+  }
+
+  /** Version 1 as loaded from {@code graft.head.init}. */
+  public HeadVersion initial() {
+    return initial;
   }
 
   /** The version new requests use. Lock-free. */
   public HeadVersion current() {
-    return current.get();
+    return state.get().current();
   }
 
   /** The kept versions, oldest first. Lock-free. */
   public List<HeadVersion> history() {
-    return retained;
+    return state.get().kept();
+  }
+
+  /** The whole state: kept versions, current version, last issued number. Lock-free. */
+  public HeadHistory state() {
+    return state.get();
   }
 
   /**
@@ -89,13 +122,18 @@ public final class ModelHead {
    * version}: the steps that made it (as far back as the history reaches).
    */
   public List<HeadVersion> lineage(HeadVersion version) {
-    List<HeadVersion> kept = retained;
+    HeadHistory h = state.get();
     List<HeadVersion> chain = new ArrayList<>();
-    for (HeadVersion v = version; v != null; v = find(kept, v.parent()).orElse(null)) {
+    for (HeadVersion v = version; v != null; v = h.find(v.parent()).orElse(null)) {
       chain.add(v);
     }
     Collections.reverse(chain);
     return List.copyOf(chain);
+  }
+
+  /** Records every later change in {@code journal} before it goes live. */
+  public void useJournal(Journal journal) {
+    this.journal = journal;
   }
 
   /**
@@ -107,27 +145,34 @@ public final class ModelHead {
    * @throws GraftException {@code INVALID_ARGUMENT} for another feature dimension, no new class, a
    *     full head whose first labels are not the current ones in order, or new rows that are all
    *     zero under {@link AlignMode#WA}; {@code ALREADY_EXISTS} for new rows whose label the head
-   *     already has. Nothing changes then.
+   *     already has; whatever the journal throws when it cannot record the change. Nothing changes
+   *     then.
    */
   public HeadVersion addClasses(ClassifierHead incoming, AlignMode mode) {
-    lock.lock();
-    try {
-      HeadVersion now = current.get();
-      IncrementalStep.Result result = IncrementalStep.apply(now.classifier(), incoming, mode);
-      HeadVersion next =
-          new HeadVersion(
-              name(),
-              lastVersion + 1,
-              now.version(),
-              result.head(),
-              Optional.of(HeadStep.of(result, mode)),
-              clock.instant());
-      publish(next);
-      lastVersion = next.version();
-      return next;
-    } finally {
-      lock.unlock();
-    }
+    return journal.change(
+        record -> {
+          lock.lock();
+          try {
+            HeadHistory now = state.get();
+            HeadVersion from = now.current();
+            IncrementalStep.Result result =
+                IncrementalStep.apply(from.classifier(), incoming, mode);
+            HeadVersion next =
+                new HeadVersion(
+                    name(),
+                    now.lastVersion() + 1,
+                    from.version(),
+                    result.head(),
+                    Optional.of(HeadStep.of(result, mode)),
+                    clock.instant());
+            HeadHistory after = now.with(next, settings.history());
+            record.accept(after);
+            state.set(after);
+            return next;
+          } finally {
+            lock.unlock();
+          }
+        });
   }
 
   /**
@@ -142,57 +187,49 @@ public final class ModelHead {
    * Makes the current version's parent current again (the same version number and weights it had).
    *
    * @throws GraftException {@code FAILED_PRECONDITION} at the initial version, or when the parent
-   *     is no longer kept. Nothing changes then.
+   *     is no longer kept; whatever the journal throws. Nothing changes then.
    */
   public Rollback rollback() {
-    lock.lock();
-    try {
-      HeadVersion now = current.get();
-      if (now.parent() == 0) {
-        throw GraftException.precondition(
-            "head %s of model %s is at its initial version v%d: there is nothing to roll back to",
-            name(), model, now.version());
-      }
-      HeadVersion parent =
-          find(retained, now.parent())
-              .orElseThrow(
-                  () ->
-                      GraftException.precondition(
-                          "head %s of model %s: v%d, the parent of v%d, is no longer kept"
-                              + " (graft.head.history keeps %d versions)",
-                          name(), model, now.parent(), now.version(), settings.history()));
-      current.set(parent);
-      return new Rollback(now, parent);
-    } finally {
-      lock.unlock();
-    }
+    return journal.change(
+        record -> {
+          lock.lock();
+          try {
+            HeadHistory now = state.get();
+            HeadHistory after = now.rolledBack(model, settings.history());
+            record.accept(after);
+            state.set(after);
+            return new Rollback(now.current(), after.current());
+          } finally {
+            lock.unlock();
+          }
+        });
   }
 
   /**
-   * Adds {@code next} to the kept versions and makes it current. Beyond {@code history} versions,
-   * the oldest are evicted, first those {@code next} does not descend from (branches left by
-   * rollbacks), then its oldest ancestors, so that rollback always reaches back as many steps as
-   * the history keeps.
+   * Makes {@code history} the head's state, as recorded elsewhere (start-up replay, another
+   * replica's change). Not recorded in the journal: it comes from there.
+   *
+   * @throws IllegalArgumentException when a version of {@code history} belongs to another head or
+   *     takes another number of features
    */
-  private void publish(HeadVersion next) {
-    List<HeadVersion> kept = new ArrayList<>(retained);
-    kept.add(next);
-    Set<Integer> lineage = new HashSet<>();
-    for (HeadVersion v = next; v != null; v = find(kept, v.parent()).orElse(null)) {
-      lineage.add(v.version());
-    }
-    while (kept.size() > settings.history()) {
-      int victim = 0;
-      while (victim < kept.size() - 1 && lineage.contains(kept.get(victim).version())) {
-        victim++;
+  public void restore(HeadHistory history) {
+    for (HeadVersion v : history.kept()) {
+      if (!v.head().equals(name()) || v.classifier().featureDim() != featureDim()) {
+        throw new IllegalArgumentException(
+            "v"
+                + v.version()
+                + " is not a version of head "
+                + name()
+                + " [N, "
+                + featureDim()
+                + "]");
       }
-      kept.remove(victim == kept.size() - 1 ? 0 : victim); // never next: history is at least 2
     }
-    retained = List.copyOf(kept);
-    current.set(next);
-  }
-
-  private static Optional<HeadVersion> find(List<HeadVersion> versions, int version) {
-    return versions.stream().filter(v -> v.version() == version).findFirst();
+    lock.lock();
+    try {
+      state.set(history);
+    } finally {
+      lock.unlock();
+    }
   }
 }

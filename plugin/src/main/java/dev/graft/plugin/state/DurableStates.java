@@ -18,8 +18,9 @@ import java.util.logging.Logger;
  * the models are registered, and detaches when they leave.
  *
  * <p>Plugged into the {@link ModelRegistry} as its {@link ModelRegistry.Lifecycle}. Other features
- * with durable state (e.g. classifier heads) add their {@link StateSection} in {@link #loaded},
- * before the replay. Owns the watcher thread; {@link #close} stops it. Thread safe.
+ * with durable state add their {@link StateSection} in {@link #loaded}, before the replay: a
+ * model's classifier head is journaled by a {@link HeadJournal}. Owns the watcher thread; {@link
+ * #close} stops it. Thread safe.
  */
 public final class DurableStates implements ModelRegistry.Lifecycle, AutoCloseable {
   private static final Logger LOG = Logger.getLogger(DurableStates.class.getName());
@@ -69,7 +70,9 @@ public final class DurableStates implements ModelRegistry.Lifecycle, AutoCloseab
             location.lockFile(), f -> new ManifestLock(f, settings.lockTimeout()));
     ModelState state =
         new ModelState(model.name(), location, store, model.adapters(), lock, settings, clock);
-    // sections of other features (e.g. heads) are added here, before the replay
+    if (settings.durable()) { // sections of other features are added here, before the replay
+      model.head().ifPresent(h -> HeadJournal.attach(h, state));
+    }
     state.replay();
     states.put(model.name(), state);
     if (watcher != null) {

@@ -28,14 +28,15 @@ import java.util.regex.Pattern;
  *  "adapters": [{"name": "noise", "file": "mnist-vgg/adapters/noise.rws", "sha256": "...",
  *                "bytes": 1234, "alpha": 0.5, "attached": true, "transfer": false,
  *                "src": "<request body>"}],
- *  "heads": ...}
+ *  "heads": {"digits": {"current": 2, "last": 2, "versions": [...]}}}
  * }</pre>
  *
  * <p>{@code version} grows by one with every write, whoever the writer: replicas apply a manifest
  * only when its version is newer than the one they applied (or equal with other content: two
  * writers raced, and the file on disk wins). {@code writer} names the process that wrote it.
- * Top-level keys other than the ones above are sections owned by other features; they are kept
- * verbatim (a replica that does not know a section does not drop it). Immutable.
+ * Top-level keys other than the ones above are sections owned by other features ({@code heads}: see
+ * {@link HeadRecords}); they are kept verbatim (a replica that does not know a section does not
+ * drop it). Immutable.
  *
  * @param version the write counter, 0 for "no manifest"
  * @param writer the id of the process that wrote it

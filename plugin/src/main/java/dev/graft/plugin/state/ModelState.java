@@ -24,6 +24,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.TreeMap;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -32,7 +34,8 @@ import java.util.logging.Logger;
  * The durable state of one served model: its {@code graft.json} manifest, replayed when the model
  * loads, written before every change goes live, and re-read when another replica changed it.
  *
- * <p><b>Write-ahead.</b> Every change of the adapters is validated, then written to the manifest
+ * <p><b>Write-ahead.</b> Every change of the adapters, and of the sections of other features (the
+ * classifier head, see {@link HeadJournal}), is validated, then written to the manifest
  * (atomically: temp file, fsync, rename, fsync of the folder), then applied. A process killed at
  * any point therefore restarts into the last manifest written: the state before the change, or the
  * state after it even when the swap had not happened yet (replay applies it). A signature uploaded
@@ -235,17 +238,53 @@ public final class ModelState implements ModelAdapters.Journal {
    * change lock, after catching up with changes made elsewhere.
    */
   public <T> T change(String key, JsonElement next, Supplier<T> apply) {
+    return change(
+        key,
+        write -> {
+          write.accept(next);
+          return apply.get();
+        });
+  }
+
+  /**
+   * Changes section {@code key} durably, computing its new value after catching up: runs {@code
+   * change} under the model's change lock and the manifest's lock, after applying any newer
+   * manifest (which restores every section, so {@code change} starts from the latest state). {@code
+   * change} validates, then calls the writer it is given with the section's new value ({@code null}
+   * removes the key), which writes the manifest as the next version, then makes the change live.
+   * When {@code change} throws after writing, the previous value is written back; before writing,
+   * nothing was written. With {@code graft.state=memory} the writer writes nothing.
+   *
+   * @throws GraftException {@code UNAVAILABLE} when another change holds the lock too long, {@code
+   *     INTERNAL} when the manifest cannot be written, whatever {@code change} throws
+   */
+  public <T> T change(String key, Function<Consumer<JsonElement>, T> change) {
+    if (!settings.durable()) {
+      return adapters.withLock(() -> change.apply(next -> {}));
+    }
     return transaction(
         () -> {
           JsonElement previous = applied.sections().get(key);
-          write(applied.withSection(key, next));
+          boolean[] written = {false};
           try {
-            return apply.get();
+            T result =
+                change.apply(
+                    next -> {
+                      write(applied.withSection(key, next));
+                      written[0] = true;
+                    });
+            if (written[0]) { // what the section reported may be settled by the change
+              sections.stream().filter(s -> s.key().equals(key)).forEach(this::restore);
+              publishProblems();
+            }
+            return result;
           } catch (RuntimeException | Error e) {
-            try {
-              write(applied.withSection(key, previous));
-            } catch (RuntimeException undo) {
-              e.addSuppressed(undo);
+            if (written[0]) {
+              try {
+                write(applied.withSection(key, previous));
+              } catch (RuntimeException undo) {
+                e.addSuppressed(undo);
+              }
             }
             throw e;
           }
@@ -326,7 +365,8 @@ public final class ModelState implements ModelAdapters.Journal {
         manifestProblems.clear();
         publishProblems();
       }
-      return retryUnresolved();
+      boolean adaptersChanged = retryUnresolved();
+      return retrySections() || adaptersChanged;
     }
     long version = disk.manifest().version();
     if (version < applied.version()) {
@@ -387,19 +427,50 @@ public final class ModelState implements ModelAdapters.Journal {
     manifestProblems.clear();
     sectionProblems.clear();
     for (StateSection s : sections) {
-      List<String> found = new ArrayList<>();
-      JsonElement value = manifest.sections().getOrDefault(s.key(), JsonNull.INSTANCE);
-      try {
-        s.restore(value, found::add);
-      } catch (RuntimeException ex) {
-        found.add("cannot restore: " + ex.getMessage());
-      }
-      if (!found.isEmpty()) {
-        sectionProblems.put(s.key(), found);
-      }
+      restore(s);
     }
     publishProblems();
     broken.values().forEach(u -> LOG.warning("Model " + model + ": " + describe(u)));
+  }
+
+  /** Restores section {@code s} from the applied manifest, noting its problems. */
+  private void restore(StateSection s) {
+    List<String> found = new ArrayList<>();
+    JsonElement value = applied.sections().getOrDefault(s.key(), JsonNull.INSTANCE);
+    try {
+      s.restore(value, found::add);
+    } catch (RuntimeException ex) {
+      found.add("cannot restore: " + ex.getMessage());
+    }
+    if (found.isEmpty()) {
+      sectionProblems.remove(s.key());
+    } else {
+      sectionProblems.put(s.key(), found);
+    }
+  }
+
+  /**
+   * Restores again the sections that had problems (a file named by the manifest may have arrived
+   * since, e.g. from an object-store sync). Restoring an unchanged value is cheap for a section
+   * that already serves it.
+   *
+   * @return whether the problems changed
+   */
+  private boolean retrySections() {
+    if (sectionProblems.isEmpty()) {
+      return false;
+    }
+    Map<String, List<String>> before = new TreeMap<>(sectionProblems);
+    for (StateSection s : sections) {
+      if (sectionProblems.containsKey(s.key())) {
+        restore(s);
+      }
+    }
+    if (before.equals(sectionProblems)) {
+      return false;
+    }
+    publishProblems();
+    return true;
   }
 
   /** Re-applies the manifest when the file of an unresolved entry changed since. */

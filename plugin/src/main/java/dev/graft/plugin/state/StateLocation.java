@@ -6,10 +6,11 @@ import java.nio.file.Path;
  * Where one model's durable state lives on disk.
  *
  * <p>A model served from a folder keeps {@code graft.json} (the manifest), {@code graft.json.lock}
- * (the cross-process lock) and {@code adapters/<name>.rws} (signatures uploaded in request bodies)
- * in that folder. A model served from a bare {@code <stem>.onnx} (or {@code .pt}) file keeps {@code
+ * (the cross-process lock), {@code adapters/<name>.rws} (signatures uploaded in request bodies) and
+ * {@code heads/<head>/<sha256>.safetensors} (the weights of every kept head version) in that
+ * folder. A model served from a bare {@code <stem>.onnx} (or {@code .pt}) file keeps {@code
  * <stem>.graft.json}, {@code <stem>.graft.json.lock} and {@code <stem>.adapters/} beside it, so
- * several bare models in one folder do not share state.
+ * several bare models in one folder do not share state (bare models have no heads).
  *
  * @param folder the folder holding the files below
  * @param manifest the manifest file
@@ -39,6 +40,17 @@ public record StateLocation(Path folder, Path manifest, Path lockFile, Path uplo
         dir.resolve(stem + "." + MANIFEST),
         dir.resolve(stem + "." + MANIFEST + ".lock"),
         dir.resolve(stem + ".adapters"));
+  }
+
+  /** The folder of head versions, relative to {@link #folder}. */
+  public static final String HEADS = "heads";
+
+  /**
+   * Where the version of head {@code head} whose file has SHA-256 {@code sha256} is kept, relative
+   * to {@link #folder} and {@code /}-separated (head names have no separators).
+   */
+  public static String headFile(String head, String sha256) {
+    return HEADS + "/" + head + "/" + sha256 + ".safetensors";
   }
 
   /** Where the signature uploaded for adapter {@code name} is kept (names have no separators). */

@@ -10,8 +10,14 @@ import java.util.function.Consumer;
  * <p>A feature makes its state durable in two steps. It registers a section with {@link
  * ModelState#addSection} when the model loads (see {@link DurableStates#loaded}), so start-up
  * replay and replicas call {@link #restore}. And it makes every change through {@link
- * ModelState#change}, which writes the section's new value to the manifest before running the
- * change, under the model's change lock.
+ * ModelState#change(String, java.util.function.Function)}, which catches up with the manifest on
+ * disk (restoring the section), lets the change compute the section's new value and write it to the
+ * manifest, then run, all under the model's change lock. {@link HeadJournal} (classifier heads) is
+ * the example.
+ *
+ * <p>A section that reported problems is restored again at every refresh while its value is
+ * unchanged (a file it names may arrive late), and after each of its own changes (which may settle
+ * them): restoring a value that is already live should be cheap and change nothing.
  */
 public interface StateSection {
   /** The top-level key, e.g. {@code "heads"}; not one of the manifest's own keys. */

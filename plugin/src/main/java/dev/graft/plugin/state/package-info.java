@@ -1,7 +1,8 @@
 /**
- * Durable, replicated model state: each model's {@code graft.json} manifest (adapters and other
- * sections such as heads), written before every change goes live and replayed at start-up, and the
- * watcher that lets replicas sharing one model store converge on it. See docs/deployment.md.
+ * Durable, replicated model state: each model's {@code graft.json} manifest (adapters, and the
+ * versions of its classifier head in section {@code heads}), written before every change goes live
+ * and replayed at start-up, and the watcher that lets replicas sharing one model store converge on
+ * it. See docs/deployment.md.
  *
  * <p>Extension point: a feature with live, durable state implements {@link
  * dev.graft.plugin.state.StateSection}, registers it in {@link

@@ -18,14 +18,17 @@ import java.util.Map;
 
 /**
  * The plugin's handler behind a real Netty server on a free port, with {@code model-store/mnist-wa}
- * in a scratch store, and an HTTP client for the heads and inference endpoints.
+ * in a scratch store (its head changes are durable in the copy's {@code graft.json}), and an HTTP
+ * client for the heads and inference endpoints.
  */
 public final class HeadServer implements AutoCloseable {
+  private final Path store;
   private final GraftRequestHandler handler;
   private final TestServer server;
   private final HttpClient client = HttpClient.newHttpClient();
 
-  private HeadServer(GraftRequestHandler handler, TestServer server) {
+  private HeadServer(Path store, GraftRequestHandler handler, TestServer server) {
+    this.store = store;
     this.handler = handler;
     this.server = server;
   }
@@ -46,17 +49,22 @@ public final class HeadServer implements AutoCloseable {
             tmp);
     GraftRequestHandler handler = new GraftRequestHandler(config);
     try {
-      return new HeadServer(handler, new TestServer(handler, 64 * 1024 * 1024));
+      return new HeadServer(store, handler, new TestServer(handler, 64 * 1024 * 1024));
     } catch (Exception | Error e) {
       handler.close();
       throw e;
     }
   }
 
-  /** Registers another copy of the example model under {@code name} (fresh head at v1). */
+  /**
+   * Registers another copy of the example model under {@code name} (fresh head at v1), from a
+   * folder of its own: models served from one folder share its {@code graft.json}, so their heads
+   * would follow each other's changes.
+   */
   public void register(String name) throws Exception {
+    WaFixtures.copyExampleModel(store, name);
     HttpResponse<String> r =
-        post("/models?url=" + WaFixtures.MODEL + "&model_name=" + name, new byte[0], "text/plain");
+        post("/models?url=" + name + "&model_name=" + name, new byte[0], "text/plain");
     assertThat(r.statusCode()).as("registering %s: %s", name, r.body()).isEqualTo(200);
   }
 

@@ -8,7 +8,10 @@ import dev.graft.onnx.GraftException;
 import dev.graft.onnx.head.AlignMode;
 import dev.graft.onnx.head.ClassifierHead;
 import dev.graft.onnx.head.IncrementalStep;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 class ModelHeadTest {
@@ -194,5 +197,54 @@ class ModelHeadTest {
     assertThat(lineage.get(2).step().orElseThrow().alignment().gamma())
         .as("γ of step 2, from the aligned step-1 head")
         .isCloseTo(WaFixtures.GAMMA_2, within(1e-4));
+  }
+
+  @Test
+  void theJournalRecordsTheHistoryBeforeItGoesLive() {
+    ModelHead head = head();
+    List<String> seen = new ArrayList<>();
+    head.useJournal(
+        new ModelHead.Journal() {
+          @Override
+          public <T> T change(Function<Consumer<HeadHistory>, T> change) {
+            return change.apply(
+                next ->
+                    seen.add(
+                        "recorded v"
+                            + next.current().version()
+                            + " while v"
+                            + head.current().version()
+                            + " is live"));
+          }
+        });
+
+    head.addClasses(WaFixtures.head(1), AlignMode.WA);
+    head.rollback();
+
+    assertThat(seen)
+        .containsExactly("recorded v2 while v1 is live", "recorded v1 while v2 is live");
+  }
+
+  @Test
+  void aJournalThatCannotRecordLeavesTheHeadAsItWas() {
+    ModelHead head = head();
+    head.addClasses(WaFixtures.head(1), AlignMode.WA);
+    HeadHistory before = head.state();
+    head.useJournal(
+        new ModelHead.Journal() {
+          @Override
+          public <T> T change(Function<Consumer<HeadHistory>, T> change) {
+            return change.apply(
+                next -> {
+                  throw new GraftException(GraftException.Code.INTERNAL, "disk full");
+                });
+          }
+        });
+
+    assertThatThrownBy(() -> head.addClasses(WaFixtures.head(2), AlignMode.WA))
+        .hasMessageContaining("disk full");
+    assertThatThrownBy(head::rollback).hasMessageContaining("disk full");
+
+    assertThat(head.state()).as("same versions, same current, same last number").isSameAs(before);
   }
 }
