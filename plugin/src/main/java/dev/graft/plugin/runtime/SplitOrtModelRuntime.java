@@ -521,7 +521,7 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
     body = buildBody(split);
     covered = stemOnlyLayerTensors(split);
     long t0 = System.nanoTime();
-    SessionFactory.Built stem = stemFactory.build(body.stem().graph(), body.stem(), List.of());
+    SessionFactory.Built stem = stemFactory.build(body.stem(), List.of());
     double stemMs = millisSince(t0);
     try {
       chooseLayout(options, split, stem, stemMs, lastBodyBuildMs);
@@ -546,7 +546,7 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
     if (options.mode() == SplitOptions.Mode.AUTO) {
       whole = files.map(model, "whole", name);
       long t0 = System.nanoTime();
-      SessionFactory.Built probe = factory.build(whole.graph(), whole, List.of());
+      SessionFactory.Built probe = factory.build(whole, List.of());
       wholeMs = millisSince(t0);
       probe.closeQuietly();
       useSplit = stemMs <= options.ratio() * wholeMs;
@@ -652,8 +652,7 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
       if (!coversAll(body.split(), weights)) {
         return wholeState(weights); // no cut keeps these tensors out of the body
       }
-      SessionFactory.Built stem =
-          stemFactory.build(body.stem().graph(), body.stem(), weights.overrides());
+      SessionFactory.Built stem = stemFactory.build(body.stem(), weights.overrides());
       body.acquireHeld();
       try {
         return new SplitState(weights.label(), stem, body, null);
@@ -678,7 +677,7 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
     if (whole == null) {
       whole = files.map(model, "whole", name);
     }
-    SessionFactory.Built built = factory.build(whole.graph(), whole, weights.overrides());
+    SessionFactory.Built built = factory.build(whole, weights.overrides());
     whole.acquireHeld();
     try {
       return new SplitState(weights.label(), built, null, whole);
@@ -725,7 +724,7 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
     }
     try {
       long t0 = System.nanoTime();
-      SessionFactory.Built built = bodyFactory.build(mapped.graph(), mapped, List.of());
+      SessionFactory.Built built = bodyFactory.build(mapped, List.of());
       lastBodyBuildMs = millisSince(t0); // the session only, not writing the weight files
       return new SharedBody(split, stem, built.session(), mapped);
     } catch (OrtException | RuntimeException e) {
