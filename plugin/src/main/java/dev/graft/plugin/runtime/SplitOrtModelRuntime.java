@@ -24,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -64,6 +65,7 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
   private final SessionFactory factory;
   private final SessionFactory stemFactory;
   private final SessionFactory bodyFactory;
+  private final boolean compact;
   private final AtomicReference<SplitState> current = new AtomicReference<>();
   private final ReentrantLock lock = new ReentrantLock();
   private final Set<Variant> variants = ConcurrentHashMap.newKeySet();
@@ -98,6 +100,7 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
     this.bodyFactory =
         options.prepack() ? factory : new SessionFactory(env, settings, packing, true);
     this.stemFactory = new SessionFactory(env, settings, packing, false);
+    this.compact = options.compact();
     this.files = WeightFiles.create(weightCache, name, env);
   }
 
@@ -157,6 +160,7 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
   public Map<String, Object> describe() {
     Map<String, Object> v = OrtModelRuntime.describe(settings);
     v.put("layout", layout.toMap());
+    v.put("compactStates", compact);
     return v;
   }
 
@@ -291,6 +295,11 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
     /** Whether the variant runs a stem and the shared body. */
     public boolean isSplit() {
       return state.isSplit();
+    }
+
+    /** Whether the variant is byte deltas on the shared delta stem ({@link SplitOptions}). */
+    public boolean isCompact() {
+      return state.isCompact();
     }
 
     @Override
@@ -429,6 +438,11 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
   /** Variants opened and not yet closed (tests). */
   int openVariants() {
     return variants.size();
+  }
+
+  /** Takes a reference on the state of {@code variant}; the caller releases it (tests). */
+  SplitState stateOf(WeightVariant variant) {
+    return acquire(variant);
   }
 
   /** The state new inferences would acquire (tests). */
@@ -652,6 +666,12 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
       if (!coversAll(body.split(), weights)) {
         return wholeState(weights); // no cut keeps these tensors out of the body
       }
+      if (compact && !weights.overrides().isEmpty()) {
+        SplitState state = compactState(weights);
+        if (state != null) {
+          return state;
+        }
+      }
       SessionFactory.Built stem = stemFactory.build(body.stem(), weights.overrides());
       body.acquireHeld();
       try {
@@ -670,6 +690,32 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
               + ": "
               + e.getMessage(),
           e);
+    }
+  }
+
+  /** The weights as byte deltas on a delta stem of the body; null when they cannot be. */
+  private SplitState compactState(Weights weights) throws OrtException {
+    Set<String> tensors = new LinkedHashSet<>();
+    for (FloatTensor t : weights.overrides()) {
+      tensors.add(t.name());
+    }
+    DeltaStem stem;
+    try {
+      stem = body.deltaStem(env, stemFactory, tensors);
+    } catch (GraftException e) {
+      return null; // e.g. a tensor a subgraph reads: these weights get a stem of their own
+    }
+    Optional<Map<String, OnnxTensor>> deltas = stem.encode(weights.overrides());
+    if (deltas.isEmpty()) {
+      return null;
+    }
+    body.acquireHeld();
+    try {
+      return new SplitState(weights.label(), stem, deltas.get(), body);
+    } catch (OrtException | RuntimeException e) {
+      deltas.get().values().forEach(OnnxTensor::close);
+      body.release();
+      throw e;
     }
   }
 
