@@ -65,6 +65,7 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
   private final SessionFactory factory;
   private final SessionFactory stemFactory;
   private final SessionFactory bodyFactory;
+  private final SessionFactory deltaFactory;
   private final boolean compact;
   private final AtomicReference<SplitState> current = new AtomicReference<>();
   private final ReentrantLock lock = new ReentrantLock();
@@ -101,6 +102,10 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
         options.prepack() ? factory : new SessionFactory(env, settings, packing, true);
     this.stemFactory = new SessionFactory(env, settings, packing, false);
     this.compact = options.compact();
+    // The delta stem's patched weights are computed at run time, so their MatMuls run unpacked
+    // whatever the option; its other weights are not pre-packed either (measured on the DeiT-S
+    // stem: a packed copy of block 0's fc2, 2.25 MiB, that the base stem already holds).
+    this.deltaFactory = new SessionFactory(env, settings, Map.of(NO_PREPACKING, "1"), false);
     this.files = WeightFiles.create(weightCache, name, env);
   }
 
@@ -701,7 +706,7 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
     }
     DeltaStem stem;
     try {
-      stem = body.deltaStem(env, stemFactory, tensors);
+      stem = body.deltaStem(env, deltaFactory, tensors);
     } catch (GraftException e) {
       return null; // e.g. a tensor a subgraph reads: these weights get a stem of their own
     }
