@@ -20,14 +20,15 @@ import java.util.Map;
  * the caller's buffer as the initializer and copies nothing. {@code addExternalInitializers} would
  * copy them: measured on the DeiT-S stem (8.2 MiB of mapped weights), every session built that way
  * added 8.5 MiB of private memory, one built with {@code addInitializer} 1.2 MiB (no pre-packing;
- * {@code docs/split.md}). Initializers handed over with {@code addInitializer} are applied after
+ * {@code docs/benchmarks.md}). Initializers handed over with {@code addInitializer} are applied after
  * graph optimisation, which reads the graph file's data; that is the same data for a base weight,
  * so the graph file must be loaded from its path (its external data references then resolve).
  *
  * <p>A replaced initializer that lives in the mapping is passed with {@code
  * addExternalInitializers}, which ONNX Runtime applies before graph optimisation, so that no
- * optimizer (a fusion, NchwcTransformer) can bake the base value into a derived weight; that copy
- * is the replacement's own. One stored in the graph is passed with {@code addInitializer}, as
+ * optimizer (a fusion, NchwcTransformer) can bake the base value into a derived weight. ONNX
+ * Runtime copies it, so such a session holds each replacement twice (this tensor and its copy);
+ * compact states ({@link DeltaStem}) avoid both. One stored in the graph is passed with {@code addInitializer}, as
  * {@link OrtModelRuntime} does. Stateless apart from its settings; thread safe.
  */
 final class SessionFactory {
@@ -85,8 +86,8 @@ final class SessionFactory {
 
   /**
    * Builds a session of {@code graphFile}, a graph whose external data references are those of
-   * {@code part} (the part's own graph, or one derived from it), plus {@code inputs}: further
-   * initializers the caller owns (as tensors fed to other sessions are).
+   * {@code part} (the part's own graph, or one derived from it), with {@code initializers}: further
+   * shared initializers the caller owns and keeps open until the session is closed.
    */
   Built build(
       Path graphFile,
