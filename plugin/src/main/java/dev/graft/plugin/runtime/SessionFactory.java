@@ -20,16 +20,17 @@ import java.util.Map;
  * the caller's buffer as the initializer and copies nothing. {@code addExternalInitializers} would
  * copy them: measured on the DeiT-S stem (8.2 MiB of mapped weights), every session built that way
  * added 8.5 MiB of private memory, one built with {@code addInitializer} 1.2 MiB (no pre-packing;
- * {@code docs/benchmarks.md}). Initializers handed over with {@code addInitializer} are applied after
- * graph optimisation, which reads the graph file's data; that is the same data for a base weight,
- * so the graph file must be loaded from its path (its external data references then resolve).
+ * {@code docs/benchmarks.md}). Initializers handed over with {@code addInitializer} are applied
+ * after graph optimisation, which reads the graph file's data; that is the same data for a base
+ * weight, so the graph file must be loaded from its path (its external data references then
+ * resolve).
  *
  * <p>A replaced initializer that lives in the mapping is passed with {@code
  * addExternalInitializers}, which ONNX Runtime applies before graph optimisation, so that no
  * optimizer (a fusion, NchwcTransformer) can bake the base value into a derived weight. ONNX
  * Runtime copies it, so such a session holds each replacement twice (this tensor and its copy);
- * compact states ({@link DeltaStem}) avoid both. One stored in the graph is passed with {@code addInitializer}, as
- * {@link OrtModelRuntime} does. Stateless apart from its settings; thread safe.
+ * compact states ({@link DeltaStem}) avoid both. One stored in the graph is passed with {@code
+ * addInitializer}, as {@link OrtModelRuntime} does. Stateless apart from its settings; thread safe.
  */
 final class SessionFactory {
   private final OrtEnvironment env;

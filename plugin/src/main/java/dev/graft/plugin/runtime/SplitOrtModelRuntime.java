@@ -43,6 +43,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * whether building a stem is cheaper than building the whole model by enough to pay for the second
  * session run per inference, and reports the choice ({@link #layout()}).
  *
+ * <p>With {@code option.graft.split.compact=true}, a patched state whose replaced tensors encode as
+ * byte deltas over the base ({@link DeltaCodec}) holds only those bytes and runs a {@link
+ * DeltaStem} shared by every state that replaces the same tensors; other states get a stem of their
+ * own.
+ *
  * <p>Swaps keep {@link OrtModelRuntime}'s semantics: a new state is built off to the side and
  * published with one atomic reference swap; an inference runs entirely on the state it acquired;
  * the old state closes when its last inference ends. A patch that replaces a tensor outside the
