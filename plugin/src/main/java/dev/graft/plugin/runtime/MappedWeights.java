@@ -12,17 +12,19 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A model part whose big initializers are memory-mapped from an external data file: the graph bytes
- * (small: the weights are not in them) and one ONNX Runtime tensor over the mapped bytes of each
- * external initializer. Sessions get the tensors through {@code
- * SessionOptions.addExternalInitializers}, so every session of the part reads the same pages of the
- * page cache and none holds a private copy of the file's weights.
+ * A model part whose big initializers are memory-mapped from an external data file: the graph
+ * (small: the weights are not in it), as bytes and as the file written next to the data file, and
+ * one ONNX Runtime tensor over the mapped bytes of each external initializer. Sessions load the
+ * graph file and get the tensors through {@code SessionOptions.addInitializer}, so every session of
+ * the part reads the same pages of the page cache and none holds a private copy of the file's
+ * weights ({@link SessionFactory} says why not {@code addExternalInitializers}).
  *
  * <p>Ownership: owns the tensors (not the mapping, which the JVM unmaps once unreachable; each
  * tensor keeps its buffer reachable). Reference counted: every session built over these tensors
@@ -31,13 +33,19 @@ import java.util.Map;
 final class MappedWeights extends RefCounted {
   private final String label;
   private final byte[] graph;
+  private final Path graphFile;
   private final Map<String, OnnxTensor> tensors;
   private final long mappedBytes;
 
   private MappedWeights(
-      String label, byte[] graph, Map<String, OnnxTensor> tensors, long mappedBytes) {
+      String label,
+      byte[] graph,
+      Path graphFile,
+      Map<String, OnnxTensor> tensors,
+      long mappedBytes) {
     this.label = label;
     this.graph = graph;
+    this.graphFile = graphFile;
     this.tensors = Collections.unmodifiableMap(tensors);
     this.mappedBytes = mappedBytes;
   }
@@ -73,12 +81,20 @@ final class MappedWeights extends RefCounted {
           label + ": cannot map " + part.dataFile().getFileName() + ": " + e.getMessage(),
           e);
     }
-    return new MappedWeights(label, part.model().toByteArray(), tensors, total);
+    return new MappedWeights(label, part.model().toByteArray(), part.modelFile(), tensors, total);
   }
 
   /** The part's serialized graph, whose big initializers refer to the data file. */
   byte[] graph() {
     return graph;
+  }
+
+  /**
+   * The graph as written next to the data file: a session must load it from there, so that ONNX
+   * Runtime can resolve the external data references of the initializers it is not handed.
+   */
+  Path graphFile() {
+    return graphFile;
   }
 
   /** The mapped initializers by name; valid while a reference is held. */

@@ -6,19 +6,31 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.graft.onnx.FloatTensor;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Builds the ONNX Runtime sessions of one model with one {@link SessionSettings}, from a graph and
- * optionally memory-mapped weights, with some initializers replaced.
+ * Builds the ONNX Runtime sessions of one model with one {@link SessionSettings}, from a graph file
+ * and its memory-mapped weights, with some initializers replaced.
  *
- * <p>A replaced initializer that lives in the mapping is passed in its place through {@code
- * addExternalInitializers} (ONNX Runtime requires the external ones to come that way, and applies
- * them before graph optimisation); one stored in the graph is passed with {@code addInitializer}.
- * Stateless apart from its settings; thread safe.
+ * <p>The mapped base weights are handed over with {@code addInitializer}: ONNX Runtime then uses
+ * the caller's buffer as the initializer and copies nothing. {@code addExternalInitializers} would
+ * copy them: measured on the DeiT-S stem (8.2 MiB of mapped weights), every session built that way
+ * added 8.5 MiB of private memory, one built with {@code addInitializer} 1.2 MiB (no pre-packing;
+ * {@code docs/benchmarks.md}). Initializers handed over with {@code addInitializer} are applied
+ * after graph optimisation, which reads the graph file's data; that is the same data for a base
+ * weight, so the graph file must be loaded from its path (its external data references then
+ * resolve).
+ *
+ * <p>A replaced initializer that lives in the mapping is passed with {@code
+ * addExternalInitializers}, which ONNX Runtime applies before graph optimisation, so that no
+ * optimizer (a fusion, NchwcTransformer) can bake the base value into a derived weight. ONNX
+ * Runtime copies it, so such a session holds each replacement twice (this tensor and its copy);
+ * compact states ({@link DeltaStem}) avoid both. One stored in the graph is passed with {@code
+ * addInitializer}, as {@link OrtModelRuntime} does. Stateless apart from its settings; thread safe.
  */
 final class SessionFactory {
   private final OrtEnvironment env;
@@ -65,11 +77,25 @@ final class SessionFactory {
   /**
    * Builds a session. On failure nothing stays open.
    *
-   * @param graph the serialized model
-   * @param mapped its memory-mapped initializers, or {@code null} when the graph holds them all
+   * @param part the graph file and its memory-mapped initializers; the caller keeps its reference
+   *     until the session is closed
    * @param overrides validated replacements (names of the graph's float32 initializers)
    */
-  Built build(byte[] graph, MappedWeights mapped, List<FloatTensor> overrides) throws OrtException {
+  Built build(MappedWeights part, List<FloatTensor> overrides) throws OrtException {
+    return build(part.graphFile(), part, overrides, Map.of());
+  }
+
+  /**
+   * Builds a session of {@code graphFile}, a graph whose external data references are those of
+   * {@code part} (the part's own graph, or one derived from it), with {@code initializers}: further
+   * shared initializers the caller owns and keeps open until the session is closed.
+   */
+  Built build(
+      Path graphFile,
+      MappedWeights part,
+      List<FloatTensor> overrides,
+      Map<String, OnnxTensor> initializers)
+      throws OrtException {
     List<OnnxTensor> owned = new ArrayList<>();
     try (OrtSession.SessionOptions options = settings.newOptions()) {
       for (Map.Entry<String, String> e : extraConfig.entrySet()) {
@@ -78,23 +104,26 @@ final class SessionFactory {
       if (!arena) {
         options.setCPUArenaAllocator(false);
       }
+      Map<String, OnnxTensor> shared = new LinkedHashMap<>(part.tensors());
       Map<String, OnnxTensorLike> external = new LinkedHashMap<>();
-      if (mapped != null) {
-        external.putAll(mapped.tensors());
-      }
       for (FloatTensor t : overrides) {
         OnnxTensor tensor = ModelInterface.directTensor(env, t);
         owned.add(tensor);
-        if (external.containsKey(t.name())) {
+        if (shared.remove(t.name()) != null) {
           external.put(t.name(), tensor);
         } else {
           options.addInitializer(t.name(), tensor);
         }
       }
+      shared.putAll(initializers);
+      for (Map.Entry<String, OnnxTensor> e : shared.entrySet()) {
+        options.addInitializer(e.getKey(), e.getValue());
+      }
       if (!external.isEmpty()) {
         options.addExternalInitializers(external);
       }
-      return new Built(SessionRetry.create(() -> env.createSession(graph, options)), owned);
+      String path = graphFile.toString();
+      return new Built(SessionRetry.create(() -> env.createSession(path, options)), owned);
     } catch (OrtException | RuntimeException e) {
       owned.forEach(OnnxTensor::close);
       throw e;

@@ -24,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -41,6 +42,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * Runtime without copies, so sessions of one model share them. {@code auto} measures at load
  * whether building a stem is cheaper than building the whole model by enough to pay for the second
  * session run per inference, and reports the choice ({@link #layout()}).
+ *
+ * <p>With {@code option.graft.split.compact=true}, a patched state whose replaced tensors encode as
+ * byte deltas over the base ({@link DeltaCodec}) holds only those bytes and runs a {@link
+ * DeltaStem} shared by every state that replaces the same tensors; other states get a stem of their
+ * own.
  *
  * <p>Swaps keep {@link OrtModelRuntime}'s semantics: a new state is built off to the side and
  * published with one atomic reference swap; an inference runs entirely on the state it acquired;
@@ -64,6 +70,8 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
   private final SessionFactory factory;
   private final SessionFactory stemFactory;
   private final SessionFactory bodyFactory;
+  private final SessionFactory deltaFactory;
+  private final boolean compact;
   private final AtomicReference<SplitState> current = new AtomicReference<>();
   private final ReentrantLock lock = new ReentrantLock();
   private final Set<Variant> variants = ConcurrentHashMap.newKeySet();
@@ -98,6 +106,11 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
     this.bodyFactory =
         options.prepack() ? factory : new SessionFactory(env, settings, packing, true);
     this.stemFactory = new SessionFactory(env, settings, packing, false);
+    this.compact = options.compact();
+    // The delta stem's patched weights are computed at run time, so their MatMuls run unpacked
+    // whatever the option; its other weights are not pre-packed either (measured on the DeiT-S
+    // stem: a packed copy of block 0's fc2, 2.25 MiB, that the base stem already holds).
+    this.deltaFactory = new SessionFactory(env, settings, Map.of(NO_PREPACKING, "1"), false);
     this.files = WeightFiles.create(weightCache, name, env);
   }
 
@@ -157,6 +170,7 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
   public Map<String, Object> describe() {
     Map<String, Object> v = OrtModelRuntime.describe(settings);
     v.put("layout", layout.toMap());
+    v.put("compactStates", compact);
     return v;
   }
 
@@ -291,6 +305,11 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
     /** Whether the variant runs a stem and the shared body. */
     public boolean isSplit() {
       return state.isSplit();
+    }
+
+    /** Whether the variant is byte deltas on the shared delta stem ({@link SplitOptions}). */
+    public boolean isCompact() {
+      return state.isCompact();
     }
 
     @Override
@@ -431,6 +450,11 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
     return variants.size();
   }
 
+  /** Takes a reference on the state of {@code variant}; the caller releases it (tests). */
+  SplitState stateOf(WeightVariant variant) {
+    return acquire(variant);
+  }
+
   /** The state new inferences would acquire (tests). */
   SplitState currentState() {
     return current.get();
@@ -521,7 +545,7 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
     body = buildBody(split);
     covered = stemOnlyLayerTensors(split);
     long t0 = System.nanoTime();
-    SessionFactory.Built stem = stemFactory.build(body.stem().graph(), body.stem(), List.of());
+    SessionFactory.Built stem = stemFactory.build(body.stem(), List.of());
     double stemMs = millisSince(t0);
     try {
       chooseLayout(options, split, stem, stemMs, lastBodyBuildMs);
@@ -546,7 +570,7 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
     if (options.mode() == SplitOptions.Mode.AUTO) {
       whole = files.map(model, "whole", name);
       long t0 = System.nanoTime();
-      SessionFactory.Built probe = factory.build(whole.graph(), whole, List.of());
+      SessionFactory.Built probe = factory.build(whole, List.of());
       wholeMs = millisSince(t0);
       probe.closeQuietly();
       useSplit = stemMs <= options.ratio() * wholeMs;
@@ -652,8 +676,13 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
       if (!coversAll(body.split(), weights)) {
         return wholeState(weights); // no cut keeps these tensors out of the body
       }
-      SessionFactory.Built stem =
-          stemFactory.build(body.stem().graph(), body.stem(), weights.overrides());
+      if (compact && !weights.overrides().isEmpty()) {
+        SplitState state = compactState(weights);
+        if (state != null) {
+          return state;
+        }
+      }
+      SessionFactory.Built stem = stemFactory.build(body.stem(), weights.overrides());
       body.acquireHeld();
       try {
         return new SplitState(weights.label(), stem, body, null);
@@ -674,11 +703,37 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
     }
   }
 
+  /** The weights as byte deltas on a delta stem of the body; null when they cannot be. */
+  private SplitState compactState(Weights weights) throws OrtException {
+    Set<String> tensors = new LinkedHashSet<>();
+    for (FloatTensor t : weights.overrides()) {
+      tensors.add(t.name());
+    }
+    DeltaStem stem;
+    try {
+      stem = body.deltaStem(env, deltaFactory, tensors);
+    } catch (GraftException e) {
+      return null; // e.g. a tensor a subgraph reads: these weights get a stem of their own
+    }
+    Optional<Map<String, OnnxTensor>> deltas = stem.encode(weights.overrides());
+    if (deltas.isEmpty()) {
+      return null;
+    }
+    body.acquireHeld();
+    try {
+      return new SplitState(weights.label(), stem, deltas.get(), body);
+    } catch (OrtException | RuntimeException e) {
+      deltas.get().values().forEach(OnnxTensor::close);
+      body.release();
+      throw e;
+    }
+  }
+
   private SplitState wholeState(Weights weights) throws OrtException {
     if (whole == null) {
       whole = files.map(model, "whole", name);
     }
-    SessionFactory.Built built = factory.build(whole.graph(), whole, weights.overrides());
+    SessionFactory.Built built = factory.build(whole, weights.overrides());
     whole.acquireHeld();
     try {
       return new SplitState(weights.label(), built, null, whole);
@@ -725,7 +780,7 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
     }
     try {
       long t0 = System.nanoTime();
-      SessionFactory.Built built = bodyFactory.build(mapped.graph(), mapped, List.of());
+      SessionFactory.Built built = bodyFactory.build(mapped, List.of());
       lastBodyBuildMs = millisSince(t0); // the session only, not writing the weight files
       return new SharedBody(split, stem, built.session(), mapped);
     } catch (OrtException | RuntimeException e) {

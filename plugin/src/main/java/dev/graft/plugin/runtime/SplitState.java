@@ -5,6 +5,7 @@ import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -14,6 +15,9 @@ import java.util.logging.Logger;
 /**
  * One weight state of a {@link SplitOrtModelRuntime}: either a stem session (built for these
  * weights) followed by a {@link SharedBody}, or one whole-model session. Immutable.
+ *
+ * <p>A compact state instead runs its body's {@link DeltaStem} (owned by the body) with its own
+ * byte deltas, which it owns.
  *
  * <p>Ownership: owns its session and the override tensors the session reads, and holds one
  * reference on the body and on the mapped weights it was built over; all are let go when the count
@@ -25,8 +29,10 @@ final class SplitState extends RefCounted {
 
   private final String label;
   private final OrtSession session;
+  private final boolean ownsSession;
   private final Set<String> sessionInputs;
   private final List<OnnxTensor> overrides;
+  private final Map<String, OnnxTensor> deltaFeeds;
   private final SharedBody body;
   private final MappedWeights mapped;
 
@@ -40,14 +46,39 @@ final class SplitState extends RefCounted {
       throws OrtException {
     this.label = label;
     this.session = built.session();
+    this.ownsSession = true;
     this.sessionInputs = Set.copyOf(built.session().getInputNames());
     this.overrides = List.copyOf(built.overrides());
+    this.deltaFeeds = Map.of();
     this.body = body;
     this.mapped = mapped;
   }
 
+  /**
+   * A compact state: {@code body}'s delta stem run with {@code deltas} (taken over: this state
+   * closes them), then the body. Takes over the caller's reference on {@code body}.
+   */
+  SplitState(String label, DeltaStem stem, Map<String, OnnxTensor> deltas, SharedBody body)
+      throws OrtException {
+    this.label = label;
+    this.session = stem.session();
+    this.ownsSession = false;
+    this.deltaFeeds = Map.copyOf(deltas);
+    Set<String> inputs = new HashSet<>(session.getInputNames());
+    inputs.removeAll(deltaFeeds.keySet());
+    this.sessionInputs = Set.copyOf(inputs);
+    this.overrides = List.copyOf(deltas.values());
+    this.body = body;
+    this.mapped = null;
+  }
+
   String label() {
     return label;
+  }
+
+  /** Whether this state runs the shared delta stem with byte deltas. */
+  boolean isCompact() {
+    return !ownsSession;
   }
 
   /** Whether this state runs a stem and a shared body. */
@@ -84,6 +115,7 @@ final class SplitState extends RefCounted {
     }
     Map<String, OnnxTensor> stemFeeds = new HashMap<>(inputs);
     stemFeeds.keySet().retainAll(sessionInputs);
+    stemFeeds.putAll(deltaFeeds);
     try (OrtSession.Result cut = session.run(stemFeeds)) {
       Map<String, OnnxTensor> bodyFeeds = new HashMap<>();
       for (Map.Entry<String, OnnxValue> e : cut) {
@@ -98,21 +130,23 @@ final class SplitState extends RefCounted {
     }
   }
 
-  /** Bytes of the replacement tensors this state owns. */
+  /** Bytes of the replacement tensors (or byte deltas) this state owns. */
   long overrideBytes() {
     long bytes = 0;
     for (OnnxTensor t : overrides) {
-      bytes += t.getInfo().getNumElements() * 4L;
+      bytes += t.getInfo().getNumElements() * t.getInfo().type.size;
     }
     return bytes;
   }
 
   @Override
   protected void closeNative() {
-    try {
-      session.close();
-    } catch (OrtException | RuntimeException e) {
-      LOG.log(Level.WARNING, "Closing the session of weights " + label + " failed", e);
+    if (ownsSession) {
+      try {
+        session.close();
+      } catch (OrtException | RuntimeException e) {
+        LOG.log(Level.WARNING, "Closing the session of weights " + label + " failed", e);
+      }
     }
     overrides.forEach(OnnxTensor::close);
     if (body != null) {
@@ -125,6 +159,10 @@ final class SplitState extends RefCounted {
 
   @Override
   public String toString() {
-    return "weights " + label + (body == null ? " (whole)" : " (stem + " + body + ")");
+    return "weights "
+        + label
+        + (body == null
+            ? " (whole)"
+            : (ownsSession ? " (stem + " : " (delta stem + ") + body + ")");
   }
 }

@@ -1,5 +1,6 @@
 package dev.graft.plugin.bench;
 
+import dev.graft.plugin.config.ModelSettings;
 import dev.graft.plugin.runtime.ModelFile;
 import dev.graft.plugin.runtime.ModelRuntime;
 import dev.graft.plugin.runtime.OrtModelRuntime;
@@ -9,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -18,9 +20,11 @@ import java.util.Set;
  *
  * <p>Scenarios: {@code one} (the split runtime, base weights), {@code split8} (plus 8 variants,
  * each a stem on the shared body), {@code leanone} and {@code lean8} (the same with lean stems:
- * {@code option.graft.split.prepack=false}), {@code whole8} (8 variants as whole sessions over the
- * memory-mapped base weights), {@code copies8} (8 plain runtimes, each patched: 8 full copies),
- * {@code plain1} (one plain runtime: one model without memory mapping).
+ * {@code option.graft.split.prepack=false}), {@code compact8} (the model as served plus 8 variants
+ * stored as byte deltas on one shared delta stem: {@code option.graft.split.compact=true}), {@code
+ * whole8} (8 variants as whole sessions over the memory-mapped base weights), {@code copies8} (8
+ * plain runtimes, each patched: 8 full copies), {@code plain1} (one plain runtime: one model
+ * without memory mapping).
  */
 public final class MemoryProbe {
   private MemoryProbe() {}
@@ -39,6 +43,25 @@ public final class MemoryProbe {
           held.add(run(split(subject, file, cache, "on", scenario.equals("leanone")), subject));
       case "plain1" ->
           held.add(run(OrtModelRuntime.open("m", file, subject.settings("off")), subject));
+      case "compact8" -> {
+        SplitOrtModelRuntime r =
+            SplitOrtModelRuntime.open(
+                "m",
+                file,
+                ModelSettings.parse(
+                    Map.of("option.graft.split", "on", "option.graft.split.compact", "true"),
+                    "bench"),
+                cache);
+        held.add(run(r, subject));
+        for (Weights w : variants) {
+          SplitOrtModelRuntime.Variant v = r.openVariant(w);
+          if (!v.isCompact()) {
+            throw new IllegalStateException(w.label() + " did not encode as byte deltas");
+          }
+          v.infer(subject.feeds(), Set.of());
+          held.add(v);
+        }
+      }
       case "split8", "lean8", "whole8" -> {
         SplitOrtModelRuntime r =
             split(

@@ -22,8 +22,9 @@ import java.util.SplittableRandom;
  * A benchmark model with its patches: the MNIST VGG fixture with its real gaussian_noise RWS
  * signature (keep 4, 256 levels), or a DeiT-S-sized ViT from {@link VitGenerator} (random weights,
  * fixed seed) with an RWS-shaped synthetic patch of its first four weight layers (patch embedding,
- * block 0 qkv, proj, fc1; weight and bias). Variant {@code i} is the base plus {@code alpha_i}
- * times the patch, so every variant holds different weights. Immutable.
+ * block 0 qkv, proj, fc1; weight and bias): random deltas from 256 quantisation levels, added as
+ * {@code RwsPatch} adds one signature. Variant {@code i} is the base plus {@code alpha_i} times the
+ * patch, so every variant holds different weights. Immutable.
  *
  * @param key {@code vgg} or {@code vit}
  * @param file the served model file
@@ -111,13 +112,18 @@ record Subject(String key, Path file, List<String> patched, FloatTensor input) {
           model::floatTensor,
           List.of(new RwsPatch.Term(Fixtures.signature("gaussian_noise"), alpha)));
     }
+    // RWS-shaped: one signature of 256 quantisation levels, added as RwsPatch adds one term
+    float[] levels = new float[256];
+    for (int k = 0; k < levels.length; k++) {
+      levels[k] = (float) (3e-3 * (k - 127.5) / 127.5);
+    }
     List<FloatTensor> out = new ArrayList<>();
     for (String name : patched) {
       FloatTensor base = model.floatTensor(name);
       float[] data = base.data().clone();
       SplittableRandom r = new SplittableRandom(name.hashCode());
       for (int i = 0; i < data.length; i++) {
-        data[i] += (float) (alpha * 1e-3 * r.nextGaussian());
+        data[i] += (float) (alpha * levels[r.nextInt(levels.length)]);
       }
       out.add(new FloatTensor(name, base.dims(), data));
     }

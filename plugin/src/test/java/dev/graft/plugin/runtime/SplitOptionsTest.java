@@ -17,6 +17,7 @@ class SplitOptionsTest {
     assertThat(o.mode()).isEqualTo(SplitOptions.Mode.AUTO);
     assertThat(o.layers()).isEqualTo(4);
     assertThat(o.prepack()).as("exact by default").isTrue();
+    assertThat(o.compact()).as("exact by default").isFalse();
   }
 
   @Test
@@ -28,13 +29,15 @@ class SplitOptionsTest {
                 "option.graft.split.cut", "a, b",
                 "option.graft.split.layers", "2",
                 "option.graft.split.ratio", "0.25",
-                "option.graft.split.prepack", "false"));
+                "option.graft.split.prepack", "false",
+                "option.graft.split.compact", "true"));
 
     assertThat(o.mode()).isEqualTo(SplitOptions.Mode.ON);
     assertThat(o.cut().orElseThrow().tensors()).containsExactly("a", "b");
     assertThat(o.layers()).isEqualTo(2);
     assertThat(o.ratio()).isEqualTo(0.25);
     assertThat(o.prepack()).isFalse();
+    assertThat(o.compact()).isTrue();
   }
 
   @Test
@@ -57,6 +60,9 @@ class SplitOptionsTest {
     assertRefused(Map.of("option.graft.split.ratio", "2"), "option.graft.split.ratio must be");
     assertRefused(Map.of("option.graft.split.layers", "zero"), "option.graft.split.layers must be");
     assertRefused(Map.of("option.graft.split.prepack", "yes"), "must be true or false");
+    assertRefused(
+        Map.of("option.graft.split.compact", "1"),
+        "option.graft.split.compact must be true or false");
     assertRefused(
         Map.of("option.graft.split.cut", "x", "option.graft.split.after", "convs.3"), "not both");
   }

@@ -1,0 +1,169 @@
+package dev.graft.plugin.runtime;
+
+import java.util.Arrays;
+import java.util.Optional;
+
+/**
+ * Stores a patched float32 tensor as one byte per element over its base: a table of at most 256
+ * float32 deltas and, per element, the index of the delta that gives the patched value, so that
+ * {@code base[i] + table[index[i]]} (one IEEE float32 addition) has exactly the bits of {@code
+ * patched[i]}. An RWS patch of one signature has this form by construction ({@code W + (float)(α ·
+ * level)} over at most 256 quantisation levels), so the encoding is exact, not a new quantisation;
+ * a tensor that needs more than 256 deltas is not encoded.
+ *
+ * <p>How: every element admits an interval of float32 deltas that round {@code base + delta} to its
+ * patched value; the fewest deltas that hit every interval are found greedily (intervals by upper
+ * end, each new delta at the upper end of the first interval not hit yet: optimal for interval
+ * stabbing). Unchanged elements use {@code -0.0}, the delta that leaves every float32 as it is,
+ * sign of zero included. The result is checked element by element before it is returned.
+ *
+ * <p>Stateless and thread safe.
+ */
+final class DeltaCodec {
+  /** Deltas an index byte can select. */
+  static final int MAX_LEVELS = 256;
+
+  private DeltaCodec() {}
+
+  /**
+   * A patched tensor as deltas over its base.
+   *
+   * @param table the distinct deltas, at most {@link #MAX_LEVELS}
+   * @param index per element, the (unsigned) position in {@code table} of its delta
+   */
+  record Encoded(float[] table, byte[] index) {
+    /** The patched values: {@code base[i] + table[index[i]]}. */
+    float[] decode(float[] base) {
+      float[] out = new float[base.length];
+      for (int i = 0; i < base.length; i++) {
+        out[i] = base[i] + table[index[i] & 0xff];
+      }
+      return out;
+    }
+  }
+
+  /**
+   * Encodes {@code patched} over {@code base}, or returns empty when more than {@link #MAX_LEVELS}
+   * deltas would be needed or a value is not finite.
+   */
+  static Optional<Encoded> encode(float[] base, float[] patched) {
+    if (base.length != patched.length) {
+      throw new IllegalArgumentException(
+          "base has " + base.length + " elements, patched " + patched.length);
+    }
+    int n = base.length;
+    float[] lo = new float[n];
+    float[] hi = new float[n];
+    long[] order = new long[n];
+    int changed = 0;
+    boolean unchanged = false;
+    for (int i = 0; i < n; i++) {
+      float b = base[i];
+      float p = patched[i];
+      if (!Float.isFinite(b) || !Float.isFinite(p)) {
+        return Optional.empty();
+      }
+      if (Float.floatToRawIntBits(b) == Float.floatToRawIntBits(p)) {
+        unchanged = true;
+        continue;
+      }
+      interval(b, p, lo, hi, i);
+      order[changed++] = ((long) sortable(hi[i]) << 32) | i;
+    }
+    Arrays.sort(order, 0, changed);
+    float[] points = new float[MAX_LEVELS];
+    int count = 0;
+    int limit = unchanged ? MAX_LEVELS - 1 : MAX_LEVELS;
+    for (int k = 0; k < changed; k++) {
+      int i = (int) order[k];
+      if (count == 0 || lo[i] > points[count - 1]) {
+        if (count == limit) {
+          return Optional.empty();
+        }
+        points[count++] = hi[i];
+      }
+    }
+    float[] table = new float[count + (unchanged ? 1 : 0)];
+    System.arraycopy(points, 0, table, 0, count);
+    if (unchanged) {
+      table[count] = -0.0f;
+    }
+    byte[] index = new byte[n];
+    for (int i = 0; i < n; i++) {
+      float b = base[i];
+      float p = patched[i];
+      int at;
+      if (Float.floatToRawIntBits(b) == Float.floatToRawIntBits(p)) {
+        at = count;
+      } else {
+        at = firstAtLeast(points, count, lo[i]);
+        if (at == count || points[at] > hi[i]) {
+          return Optional.empty();
+        }
+      }
+      if (Float.floatToRawIntBits(b + table[at]) != Float.floatToRawIntBits(p)) {
+        return Optional.empty();
+      }
+      index[i] = (byte) at;
+    }
+    return Optional.of(new Encoded(table, index));
+  }
+
+  /**
+   * The float32 deltas {@code d} with {@code b + d} rounding to {@code p}, as {@code [lo[i],
+   * hi[i]]}: the interval of real sums that round to {@code p} (its ends only if {@code p} is even:
+   * ties go to even), less {@code b}, computed in float64 (exact unless the exponents of {@code b}
+   * and {@code p} are far apart; the caller checks every chosen delta). A sum that rounds to zero
+   * must be exactly zero, so a zero {@code p} gets the single delta {@code p - b}, as does an
+   * interval holding no float32.
+   */
+  private static void interval(float b, float p, float[] lo, float[] hi, int i) {
+    float exact = p - b;
+    if (p == 0) {
+      lo[i] = exact;
+      hi[i] = exact;
+      return;
+    }
+    double below = ((double) p - Math.nextDown(p)) / 2;
+    double above = ((double) Math.nextUp(p) - p) / 2;
+    double diff = (double) p - b;
+    double loReal = diff - below;
+    double hiReal = diff + above;
+    // a sum exactly halfway rounds to the even neighbour: the ends belong to p if p is even
+    boolean even = (Float.floatToRawIntBits(p) & 1) == 0;
+    float l = (float) loReal;
+    if (l < loReal || (!even && l == loReal)) {
+      l = Math.nextUp(l);
+    }
+    float h = (float) hiReal;
+    if (h > hiReal || (!even && h == hiReal)) {
+      h = Math.nextDown(h);
+    }
+    if (l > h) {
+      l = exact;
+      h = exact;
+    }
+    lo[i] = l;
+    hi[i] = h;
+  }
+
+  /** Maps a float's order onto signed int order (-0.0 just below +0.0). */
+  private static int sortable(float f) {
+    int bits = Float.floatToRawIntBits(f);
+    return bits ^ ((bits >> 31) & 0x7fffffff);
+  }
+
+  private static int firstAtLeast(float[] sorted, int count, float value) {
+    int a = 0;
+    int b = count;
+    while (a < b) {
+      int m = (a + b) >>> 1;
+      if (sorted[m] < value) {
+        a = m + 1;
+      } else {
+        b = m;
+      }
+    }
+    return a;
+  }
+}
