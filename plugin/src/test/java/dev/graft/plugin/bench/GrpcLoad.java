@@ -87,10 +87,7 @@ final class GrpcLoad implements ServedLoad {
 
   @Override
   public void patch(boolean attach) throws Exception {
-    if (adapter == null) {
-      throw new IllegalStateException("this load was made without an adapter");
-    }
-    adapter.set(attach);
+    ServedAdapter.require(adapter).set(attach);
   }
 
   @Override

@@ -12,7 +12,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -58,12 +57,7 @@ public final class ProtocolBench {
     Path modelFolder = Fixtures.copyExampleModel(store);
     List<FloatTensor> images = images();
     ExecutorService pool = Executors.newCachedThreadPool();
-    HttpClient http =
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .executor(pool)
-            .connectTimeout(Duration.ofSeconds(10))
-            .build();
+    HttpClient http = RestBinaryLoad.client(pool);
     ModelSettings settings = ModelSettings.readFolder(modelFolder);
     try (ServedHost host = ServedHost.start(root, work, store, Map.of());
         OrtModelRuntime direct =

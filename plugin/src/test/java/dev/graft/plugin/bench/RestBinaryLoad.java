@@ -12,10 +12,12 @@ import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.concurrent.Executor;
 
 /**
  * KServe v2 REST with the binary tensor extension both ways: {@code POST /v2/models/{m}/infer}, a
@@ -42,6 +44,15 @@ final class RestBinaryLoad implements ServedLoad {
     this.infer =
         base.resolve("/v2/models/" + URLEncoder.encode(model, StandardCharsets.UTF_8) + "/infer");
     this.adapter = adapter;
+  }
+
+  /** The HTTP/1.1 client the served benchmarks share: a connection per concurrent caller. */
+  static HttpClient client(Executor executor) {
+    return HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .executor(executor)
+        .connectTimeout(Duration.ofSeconds(10))
+        .build();
   }
 
   @Override
@@ -109,10 +120,7 @@ final class RestBinaryLoad implements ServedLoad {
 
   @Override
   public void patch(boolean attach) throws Exception {
-    if (adapter == null) {
-      throw new IllegalStateException("this load was made without an adapter");
-    }
-    adapter.set(attach);
+    ServedAdapter.require(adapter).set(attach);
   }
 
   @Override

@@ -31,6 +31,14 @@ final class ServedAdapter {
     this.rws = rws.clone();
   }
 
+  /** {@code adapter}, or an exception for a load made without one. */
+  static ServedAdapter require(ServedAdapter adapter) {
+    if (adapter == null) {
+      throw new IllegalStateException("this load was made without an adapter");
+    }
+    return adapter;
+  }
+
   synchronized void set(boolean attach) throws IOException, InterruptedException {
     String m = URLEncoder.encode(model, StandardCharsets.UTF_8);
     String a = URLEncoder.encode(name, StandardCharsets.UTF_8);

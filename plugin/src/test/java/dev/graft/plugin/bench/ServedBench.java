@@ -20,7 +20,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -117,12 +116,7 @@ final class ServedBench {
     Served served = prepare(subject, store, work);
     ModelSettings settings = ModelSettings.readFolder(served.folder());
     ExecutorService pool = Executors.newCachedThreadPool();
-    HttpClient http =
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .executor(pool)
-            .connectTimeout(Duration.ofSeconds(10))
-            .build();
+    HttpClient http = RestBinaryLoad.client(pool);
     try (ServedHost host =
             ServedHost.start(
                 root,

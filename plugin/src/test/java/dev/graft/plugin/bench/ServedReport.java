@@ -19,26 +19,24 @@ final class ServedReport {
   private ServedReport() {}
 
   static String throughputMarkdown(List<ServedBench.Result> results, ServedBench.Settings s) {
-    StringBuilder md = new StringBuilder();
-    md.append("## Served throughput at concurrency 8 vs in-process ONNX Runtime\n\n")
-        .append(
-            String.format(
-                Locale.ROOT,
-                "The host runs as a separate process (its defaults: %d worker threads), 8 callers"
-                    + " in this JVM send one image each, the next when the previous returned: KServe"
-                    + " v2 REST with the binary tensor extension (HTTP/1.1, a connection per caller)"
-                    + " and gRPC `ModelInfer` (%d channels). In-process baseline: the same runtime"
-                    + " the server builds, from the same `serving.properties`, called by 8 callers of"
-                    + " which at most *p* run ONNX Runtime at once (p = %s); the ratio is to the"
-                    + " best *p*. %.0f s measured per cell after %.0f s of warm-up. CPU columns:"
-                    + " CPU-seconds per second of the load-generating JVM (in process: the model"
-                    + " itself) and of the host process; the machine has %d cores, shared by both.\n\n",
-                ServedBench.SERVER_WORKERS,
-                s.grpcChannels(),
-                s.permits(),
-                s.seconds(),
-                s.warmup(),
-                Runtime.getRuntime().availableProcessors()));
+    StringBuilder md =
+        heading(
+            "Served throughput at concurrency 8 vs in-process ONNX Runtime",
+            "The host runs as a separate process (its defaults: %d worker threads), 8 callers"
+                + " in this JVM send one image each, the next when the previous returned: KServe"
+                + " v2 REST with the binary tensor extension (HTTP/1.1, a connection per caller)"
+                + " and gRPC `ModelInfer` (%d channels). In-process baseline: the same runtime"
+                + " the server builds, from the same `serving.properties`, called by 8 callers of"
+                + " which at most *p* run ONNX Runtime at once (p = %s); the ratio is to the"
+                + " best *p*. %.0f s measured per cell after %.0f s of warm-up. CPU columns:"
+                + " CPU-seconds per second of the load-generating JVM (in process: the model"
+                + " itself) and of the host process; the machine has %d cores, shared by both.\n\n",
+            ServedBench.SERVER_WORKERS,
+            s.grpcChannels(),
+            s.permits(),
+            s.seconds(),
+            s.warmup(),
+            Runtime.getRuntime().availableProcessors());
     md.append(
         "| model | client | ORT runs at once | req/s | p50 ms | p99 ms | n | failed | client CPU |"
             + " host CPU | / best in-process |\n");
@@ -102,19 +100,17 @@ final class ServedReport {
   }
 
   static String churnMarkdown(List<ServedBench.Result> results, ServedBench.Settings s) {
-    StringBuilder md = new StringBuilder();
-    md.append("## p99 latency during 1 patch/s churn vs without\n\n")
-        .append(
-            String.format(
-                Locale.ROOT,
-                "REST binary, 8 callers, %d pairs of %.0f s windows alternating (quiet, churn;"
-                    + " then churn, quiet): in a churn window a thread flips an RWS adapter once a"
-                    + " second (`POST /models/{m}/adapters/{a}/update?attach=true|false`; VGG: the"
-                    + " fixtures' gaussian_noise signature, ViT: a keep-4 signature of the suite's"
-                    + " synthetic patch), in a quiet window nothing changes (base weights). Latencies"
-                    + " of each kind of window pooled. Every response must be a well-formed 200.\n\n",
-                s.churnPairs(),
-                s.churnSeconds()));
+    StringBuilder md =
+        heading(
+            "p99 latency during 1 patch/s churn vs without",
+            "REST binary, 8 callers, %d pairs of %.0f s windows alternating (quiet, churn;"
+                + " then churn, quiet): in a churn window a thread flips an RWS adapter once a"
+                + " second (`POST /models/{m}/adapters/{a}/update?attach=true|false`; VGG: the"
+                + " fixtures' gaussian_noise signature, ViT: a keep-4 signature of the suite's"
+                + " synthetic patch), in a quiet window nothing changes (base weights). Latencies"
+                + " of each kind of window pooled. Every response must be a well-formed 200.\n\n",
+            s.churnPairs(),
+            s.churnSeconds());
     md.append(
             "| model | requests quiet / churn | p50 ms quiet / churn | p99 ms quiet | p99 ms churn |"
                 + " p99 churn / quiet | failed responses | adapter changes (failed) | change call ms"
@@ -184,6 +180,13 @@ final class ServedReport {
       out.add(m);
     }
     return out;
+  }
+
+  private static StringBuilder heading(String title, String format, Object... args) {
+    return new StringBuilder("## ")
+        .append(title)
+        .append("\n\n")
+        .append(String.format(Locale.ROOT, format, args));
   }
 
   private static Map<String, Object> window(LoadRunner.Window w) {
