@@ -5,10 +5,6 @@ import dev.graft.plugin.config.ModelSettings;
 import dev.graft.plugin.runtime.ModelFile;
 import dev.graft.plugin.runtime.OrtModelRuntime;
 import dev.graft.plugin.testing.Fixtures;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,18 +53,18 @@ public final class ProtocolBench {
     Path modelFolder = Fixtures.copyExampleModel(store);
     List<FloatTensor> images = images();
     ExecutorService pool = Executors.newCachedThreadPool();
-    HttpClient http = RestBinaryLoad.client(pool);
     ModelSettings settings = ModelSettings.readFolder(modelFolder);
     try (ServedHost host = ServedHost.start(root, work, store, Map.of());
         OrtModelRuntime direct =
             OrtModelRuntime.open(
                 "mnist-vgg", ModelFile.read(modelFolder.resolve("mnist-vgg.onnx")), settings);
-        RestBinaryLoad binary = new RestBinaryLoad(http, host.http(), "mnist-vgg", null);
+        RestBinaryLoad binary = new RestBinaryLoad(host.http(), "mnist-vgg", null);
+        KeepAliveHttp json = new KeepAliveHttp(host.http());
         GrpcLoad grpc =
             new GrpcLoad(host.grpcHost(), host.grpcPort(), channels, "mnist-vgg", null)) {
       Map<String, LoadRunner.Call> calls = new LinkedHashMap<>();
       calls.put("direct ORT", i -> direct.infer(Map.of("input", images.get(i % IMAGES)), Set.of()));
-      calls.put("REST JSON", jsonCall(http, host.http(), images));
+      calls.put("REST JSON", jsonCall(json, images));
       calls.put("REST binary", i -> binary.infer(images.get(i % IMAGES)));
       calls.put("gRPC", i -> grpc.infer(images.get(i % IMAGES)));
       double loadBefore = loadAverage();
@@ -118,7 +114,7 @@ public final class ProtocolBench {
     return out;
   }
 
-  private static LoadRunner.Call jsonCall(HttpClient http, URI base, List<FloatTensor> images) {
+  private static LoadRunner.Call jsonCall(KeepAliveHttp http, List<FloatTensor> images) {
     List<byte[]> bodies = new ArrayList<>();
     for (FloatTensor image : images) {
       StringBuilder data = new StringBuilder();
@@ -131,17 +127,15 @@ public final class ProtocolBench {
                   + "]}]}")
               .getBytes(StandardCharsets.UTF_8));
     }
-    URI uri = base.resolve("/v2/models/mnist-vgg/infer");
     return i -> {
-      HttpRequest request =
-          HttpRequest.newBuilder(uri)
-              .header("Content-Type", "application/json")
-              .POST(HttpRequest.BodyPublishers.ofByteArray(bodies.get(i % IMAGES)))
-              .build();
-      HttpResponse<byte[]> r = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
-      if (r.statusCode() != 200) {
+      KeepAliveHttp.Response r =
+          http.post(
+              "/v2/models/mnist-vgg/infer",
+              Map.of("Content-Type", "application/json"),
+              bodies.get(i % IMAGES));
+      if (r.status() != 200) {
         throw new IllegalStateException(
-            "HTTP " + r.statusCode() + ": " + new String(r.body(), StandardCharsets.UTF_8));
+            "HTTP " + r.status() + ": " + new String(r.body(), StandardCharsets.UTF_8));
       }
     };
   }

@@ -6,32 +6,28 @@ import com.google.gson.JsonParser;
 import dev.graft.onnx.FloatTensor;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.IdentityHashMap;
+import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Executor;
 
 /**
  * KServe v2 REST with the binary tensor extension both ways: {@code POST /v2/models/{m}/infer}, a
  * JSON header naming the input with {@code binary_data_size}, then the little-endian floats, and
- * {@code binary_data_output} asked for. HTTP/1.1 through one {@link HttpClient} (a connection per
- * concurrent caller); {@code adapter} may be null (no {@link #patch}). Request bodies are encoded
- * once per input object, so the load generator spends its CPU on the protocol, not on re-encoding
- * the same image. Thread safe.
+ * {@code binary_data_output} asked for. HTTP/1.1 through {@link KeepAliveHttp} (a keep-alive
+ * connection per calling thread); {@code adapter} may be null (no {@link #patch}). Request bodies
+ * are encoded once per input object, so the load generator spends its CPU on the protocol, not on
+ * re-encoding the same image. Thread safe.
  */
 final class RestBinaryLoad implements ServedLoad {
   private static final String HEADER_LENGTH = "Inference-Header-Content-Length";
 
-  private final HttpClient http;
-  private final URI infer;
+  private final KeepAliveHttp http;
+  private final String infer;
   private final ServedAdapter adapter;
   // by identity: FloatTensor's equals compares every float
   private final Map<FloatTensor, Encoded> bodies =
@@ -39,20 +35,10 @@ final class RestBinaryLoad implements ServedLoad {
 
   private record Encoded(byte[] body, String headerLength) {}
 
-  RestBinaryLoad(HttpClient http, URI base, String model, ServedAdapter adapter) {
-    this.http = http;
-    this.infer =
-        base.resolve("/v2/models/" + URLEncoder.encode(model, StandardCharsets.UTF_8) + "/infer");
+  RestBinaryLoad(URI base, String model, ServedAdapter adapter) {
+    this.http = new KeepAliveHttp(base);
+    this.infer = "/v2/models/" + URLEncoder.encode(model, StandardCharsets.UTF_8) + "/infer";
     this.adapter = adapter;
-  }
-
-  /** The HTTP/1.1 client the served benchmarks share: a connection per concurrent caller. */
-  static HttpClient client(Executor executor) {
-    return HttpClient.newBuilder()
-        .version(HttpClient.Version.HTTP_1_1)
-        .executor(executor)
-        .connectTimeout(Duration.ofSeconds(10))
-        .build();
   }
 
   @Override
@@ -63,22 +49,20 @@ final class RestBinaryLoad implements ServedLoad {
   @Override
   public float[] infer(FloatTensor input) throws Exception {
     Encoded e = bodies.computeIfAbsent(input, RestBinaryLoad::encode);
-    HttpRequest request =
-        HttpRequest.newBuilder(infer)
-            .header("Content-Type", "application/octet-stream")
-            .header(HEADER_LENGTH, e.headerLength())
-            .POST(HttpRequest.BodyPublishers.ofByteArray(e.body()))
-            .build();
-    HttpResponse<byte[]> r = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
-    if (r.statusCode() != 200) {
+    KeepAliveHttp.Response r =
+        http.post(
+            infer,
+            Map.of("Content-Type", "application/octet-stream", HEADER_LENGTH, e.headerLength()),
+            e.body());
+    if (r.status() != 200) {
       throw new IllegalStateException(
-          "HTTP " + r.statusCode() + ": " + new String(r.body(), StandardCharsets.UTF_8));
+          "HTTP " + r.status() + ": " + new String(r.body(), StandardCharsets.UTF_8));
     }
-    int headerLength =
-        Integer.parseInt(
-            r.headers()
-                .firstValue(HEADER_LENGTH)
-                .orElseThrow(() -> new IllegalStateException("no " + HEADER_LENGTH)));
+    String length = r.headers().get(HEADER_LENGTH.toLowerCase(Locale.ROOT));
+    if (length == null) {
+      throw new IllegalStateException("no " + HEADER_LENGTH + " in the response");
+    }
+    int headerLength = Integer.parseInt(length);
     JsonObject header =
         JsonParser.parseString(new String(r.body(), 0, headerLength, StandardCharsets.UTF_8))
             .getAsJsonObject();
@@ -125,6 +109,6 @@ final class RestBinaryLoad implements ServedLoad {
 
   @Override
   public void close() {
-    // the HttpClient belongs to the caller (shared with the adapter and other loads)
+    http.close();
   }
 }

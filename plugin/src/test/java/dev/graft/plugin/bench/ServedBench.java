@@ -116,7 +116,13 @@ final class ServedBench {
     Served served = prepare(subject, store, work);
     ModelSettings settings = ModelSettings.readFolder(served.folder());
     ExecutorService pool = Executors.newCachedThreadPool();
-    HttpClient http = RestBinaryLoad.client(pool);
+    // management calls (adapter changes, GET /models/{m}) only; inference uses KeepAliveHttp
+    HttpClient http =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .executor(pool)
+            .connectTimeout(java.time.Duration.ofSeconds(10))
+            .build();
     try (ServedHost host =
             ServedHost.start(
                 root,
@@ -126,7 +132,7 @@ final class ServedBench {
         ModelRuntime inProcess = openLikeTheServer(served, settings, dir.resolve("cache"))) {
       ServedAdapter adapter =
           new ServedAdapter(http, host.http(), served.name(), "bench", served.rws());
-      try (RestBinaryLoad rest = new RestBinaryLoad(http, host.http(), served.name(), adapter);
+      try (RestBinaryLoad rest = new RestBinaryLoad(host.http(), served.name(), adapter);
           GrpcLoad grpc =
               new GrpcLoad(
                   host.grpcHost(), host.grpcPort(), s.grpcChannels(), served.name(), adapter)) {

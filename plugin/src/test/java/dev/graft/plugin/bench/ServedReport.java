@@ -29,8 +29,9 @@ final class ServedReport {
                 + " the server builds, from the same `serving.properties`, called by 8 callers of"
                 + " which at most *p* run ONNX Runtime at once (p = %s); the ratio is to the"
                 + " best *p*. %.0f s measured per cell after %.0f s of warm-up. CPU columns:"
-                + " CPU-seconds per second of the load-generating JVM (in process: the model"
-                + " itself) and of the host process; the machine has %d cores, shared by both.\n\n",
+                + " CPU time per request of the load-generating JVM (in process: the model"
+                + " itself) and of the host process, and how many of the machine's %d cores each"
+                + " kept busy (they share them).\n\n",
             ServedBench.SERVER_WORKERS,
             s.grpcChannels(),
             s.permits(),
@@ -38,8 +39,8 @@ final class ServedReport {
             s.warmup(),
             Runtime.getRuntime().availableProcessors());
     md.append(
-        "| model | client | ORT runs at once | req/s | p50 ms | p99 ms | n | failed | client CPU |"
-            + " host CPU | / best in-process |\n");
+        "| model | client | ORT runs at once | req/s | p50 ms | p99 ms | n | failed | client CPU"
+            + " ms/req (cores) | host CPU ms/req (cores) | / best in-process |\n");
     md.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     for (ServedBench.Result r : results) {
       double best = best(r).window().throughput();
@@ -48,7 +49,7 @@ final class ServedReport {
         md.append(
             String.format(
                 Locale.ROOT,
-                "| %s | %s | %s | %.1f | %.2f | %.2f | %d | %d | %.2f | %s | %.2f |%n",
+                "| %s | %s | %s | %.1f | %.2f | %.2f | %d | %d | %s | %s | %.2f |%n",
                 r.model(),
                 t.client(),
                 t.permits() > 0 ? Integer.toString(t.permits()) : "server",
@@ -57,10 +58,8 @@ final class ServedReport {
                 w.percentileMs(0.99),
                 w.nanos().length,
                 w.failures(),
-                w.clientCpuSeconds() / w.seconds(),
-                Double.isNaN(w.hostCpuSeconds())
-                    ? "-"
-                    : String.format(Locale.ROOT, "%.2f", w.hostCpuSeconds() / w.seconds()),
+                cpu(w.clientCpuSeconds(), w),
+                cpu(w.hostCpuSeconds(), w),
                 w.throughput() / best));
       }
     }
@@ -182,6 +181,14 @@ final class ServedReport {
     return out;
   }
 
+  /** CPU milliseconds per request, and the cores kept busy, e.g. {@code 0.52 (0.74)}. */
+  private static String cpu(double seconds, LoadRunner.Window w) {
+    return Double.isNaN(seconds)
+        ? "-"
+        : String.format(
+            Locale.ROOT, "%.2f (%.2f)", 1000 * seconds / w.nanos().length, seconds / w.seconds());
+  }
+
   private static StringBuilder heading(String title, String format, Object... args) {
     return new StringBuilder("## ")
         .append(title)
@@ -203,6 +210,8 @@ final class ServedReport {
     m.put("maxMs", w.percentileMs(1.0));
     m.put("clientCpuPerS", w.clientCpuSeconds() / w.seconds());
     m.put("hostCpuPerS", w.hostCpuSeconds() / w.seconds());
+    m.put("clientCpuMsPerRequest", 1000 * w.clientCpuSeconds() / w.nanos().length);
+    m.put("hostCpuMsPerRequest", 1000 * w.hostCpuSeconds() / w.nanos().length);
     return m;
   }
 
