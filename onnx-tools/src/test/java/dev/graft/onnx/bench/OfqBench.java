@@ -43,6 +43,9 @@ import java.util.Random;
  *     -Dexec.args="-cp %classpath dev.graft.onnx.bench.OfqBench [--quick] [--no-deit]"
  * </pre>
  *
+ * <p>{@code --dir DIR}: where the packed models go (default {@code target/ofq-bench}); {@code
+ * --json FILE}: also write every row, with its ratios to fp32, as JSON ({@code bench/run} does).
+ *
  * <p>Sessions are EXTENDED_OPT, 2 intra-op threads, no spinning, and the exact accuracy level (what
  * Graft serves by default); two extra rows show the int8-activation MatMulNBits path (accuracy
  * level 4, faster, not exact). Latency is the median of timed runs after one warm-up.
@@ -72,15 +75,25 @@ public final class OfqBench {
     }
     List<String> flags = Arrays.asList(args);
     boolean quick = flags.contains("--quick");
-    Path dir = Files.createDirectories(Path.of("target", "ofq-bench"));
+    Path dir = Files.createDirectories(Path.of(value(flags, "--dir", "target/ofq-bench")));
+    String json = value(flags, "--json", null);
     List<Subject> subjects = new ArrayList<>();
     subjects.add(fixture(dir, quick ? 20 : 100));
     if (!flags.contains("--no-deit")) {
       subjects.add(deitSmall(dir, quick ? 2 : 5));
     }
+    List<Map<String, Object>> rows = new ArrayList<>();
     for (Subject s : subjects) {
-      run(s);
+      rows.addAll(run(s));
     }
+    if (json != null) {
+      Files.writeString(Path.of(json), GSON.toJson(rows));
+    }
+  }
+
+  private static String value(List<String> flags, String name, String otherwise) {
+    int i = flags.indexOf(name);
+    return i >= 0 && i + 1 < flags.size() ? flags.get(i + 1) : otherwise;
   }
 
   private static Subject fixture(Path dir, int runs) {
@@ -136,7 +149,11 @@ public final class OfqBench {
         new Variant("packed dq, ORT default (int8, not exact)", dq, dq, 0, Map.of()));
   }
 
-  private static void run(Subject s) throws IOException, InterruptedException {
+  /**
+   * Runs every variant of {@code s}, prints its table and returns its rows (for {@code --json}).
+   */
+  private static List<Map<String, Object>> run(Subject s) throws IOException, InterruptedException {
+    List<Map<String, Object>> rows = new ArrayList<>();
     System.out.printf(
         "%n%s, %d timed runs per batch size, load average %s%n", s.name(), s.runs(), loadAverage());
     System.out.printf(
@@ -171,7 +188,23 @@ public final class OfqBench {
           ratio(r, base, "rssRunMb"),
           ratio(r, base, "b1Ms"),
           ratio(r, base, "b8Ms"));
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("subject", s.name());
+      row.put("variant", v.name());
+      row.put("runs", s.runs());
+      row.put("fileBytes", Files.size(v.stored()));
+      row.put("rssLoadMb", r.get("rssLoadMb").getAsDouble());
+      row.put("rssRunMb", r.get("rssRunMb").getAsDouble());
+      row.put("b1Ms", r.get("b1Ms").getAsDouble());
+      row.put("b8Ms", r.get("b8Ms").getAsDouble());
+      row.put("loadS", r.get("loadS").getAsDouble() + v.unpackS());
+      row.put("fileX", (double) Files.size(v.stored()) / Files.size(s.variants().get(0).stored()));
+      for (String key : List.of("rssLoadMb", "rssRunMb", "b1Ms", "b8Ms")) {
+        row.put(key.replace("Mb", "").replace("Ms", "") + "X", ratio(r, base, key));
+      }
+      rows.add(row);
     }
+    return rows;
   }
 
   private static double ratio(JsonObject r, JsonObject base, String key) {

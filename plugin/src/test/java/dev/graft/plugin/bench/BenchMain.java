@@ -1,7 +1,9 @@
 package dev.graft.plugin.bench;
 
 import com.google.gson.Gson;
+import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import dev.graft.plugin.testing.Fixtures;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -21,13 +23,13 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
- * The benchmark suite: runs every in-process figure of issue 9 in one go and writes {@code
- * report.md} and {@code report.json}, each figure next to its baseline measured in the same run.
- * Run it with {@code bench/run} from the repository root (see {@code bench/README.md}).
+ * The benchmark suite: runs every figure of issue 9 in one go and writes {@code report.md} and
+ * {@code report.json}, each figure next to its baseline measured in the same run. Run it with
+ * {@code bench/run} from the repository root (see {@code bench/README.md}).
  *
  * <p>Arguments: {@code --out DIR} (default {@code target/bench}), {@code --models vgg,vit}, {@code
- * --quick} (fewer iterations: a smoke run, not figures to quote), {@code --only patch|infer|memory}
- * (repeatable).
+ * --quick} (fewer iterations: a smoke run, not figures to quote), {@code --only
+ * patch|infer|memory|served|ofq} (repeatable).
  */
 public final class BenchMain {
   private BenchMain() {}
@@ -91,6 +93,26 @@ public final class BenchMain {
         memory.put(m, byScenario);
       }
       report.memory(memory, patchedBytes);
+    }
+    if (s.runs("served")) {
+      ServedBench.Settings served = ServedBench.Settings.of(s.quick());
+      List<ServedBench.Result> results = new ArrayList<>();
+      for (String m : s.models()) {
+        results.add(ServedBench.run(Subject.of(m, work), Fixtures.repoRoot(), work, served));
+      }
+      report.section(
+          "served",
+          ServedReport.json(results),
+          ServedReport.throughputMarkdown(results, served)
+              + ServedReport.churnMarkdown(results, served));
+    } else {
+      report.notMeasured("served throughput and p99 latency under churn", "left out with --only");
+    }
+    if (s.runs("ofq")) {
+      JsonArray ofq = OfqFigures.run(work, s.quick());
+      report.section("ofq", ofq, OfqFigures.markdown(ofq, s.quick()));
+    } else {
+      report.notMeasured("2-bit OFQ variants vs fp32", "left out with --only");
     }
     report.finish(Machine.loadAverage());
     report.write(s.out());

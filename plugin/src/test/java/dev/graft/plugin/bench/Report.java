@@ -26,6 +26,7 @@ final class Report {
 
   private final Map<String, Object> json = new LinkedHashMap<>();
   private final StringBuilder md = new StringBuilder();
+  private final List<Map<String, String>> missing = new ArrayList<>();
 
   Report(BenchMain.Settings s, Map<String, Object> machine) {
     json.put("date", Instant.now().toString());
@@ -271,34 +272,26 @@ final class Report {
         .append(".\n\n");
   }
 
+  /**
+   * Adds a section measured elsewhere (served, OFQ): its Markdown and its JSON under {@code key}.
+   */
+  void section(String key, Object value, String markdown) {
+    json.put(key, value);
+    md.append(markdown);
+  }
+
+  /** Records a figure this run did not measure, and why (e.g. left out with {@code --only}). */
+  void notMeasured(String figure, String why) {
+    missing.add(Map.of("figure", figure, "why", why));
+  }
+
   void write(Path out) throws IOException {
-    List<Map<String, String>> missing = new ArrayList<>();
-    missing.add(
-        Map.of(
-            "figure",
-            "served throughput vs in-process ONNX Runtime at concurrency 8, REST binary and gRPC"
-                + " (goal >= 0.9)",
-            "why",
-            "measured by ProtocolBench (docs/benchmarks.md), which starts its own host; not yet"
-                + " run from this suite (hook: dev.graft.plugin.bench.ServedLoad)"));
-    missing.add(
-        Map.of(
-            "figure",
-            "p99 latency during 1 patch/s churn vs without (goal <= 1.5x)",
-            "why",
-            "needs a served load with a churn thread through the ServedLoad hook; the in-process"
-                + " churn test (SplitChurnTest) checks correctness, not latency"));
-    missing.add(
-        Map.of(
-            "figure",
-            "2-bit OFQ variants vs fp32",
-            "why",
-            "OFQ models are served by the plain runtime (docs/ofq.md has their figures); not"
-                + " folded into this suite"));
     json.put("notMeasured", missing);
-    md.append("## Not measured in this run\n\n");
-    for (Map<String, String> m : missing) {
-      md.append("- ").append(m.get("figure")).append(": ").append(m.get("why")).append('\n');
+    if (!missing.isEmpty()) {
+      md.append("## Not measured in this run\n\n");
+      for (Map<String, String> m : missing) {
+        md.append("- ").append(m.get("figure")).append(": ").append(m.get("why")).append('\n');
+      }
     }
     Files.createDirectories(out);
     Files.writeString(out.resolve("report.md"), md.toString(), StandardCharsets.UTF_8);
