@@ -29,7 +29,9 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.RejectedExecutionException;
@@ -42,13 +44,16 @@ import java.util.logging.Logger;
  * (see docs/http-api.md).
  *
  * <p>On the Netty event loop it only decides ownership, enforces {@code max_request_size}, and
- * copies the request; the work runs on a bounded worker pool ({@code graft.executor.threads},
- * {@code graft.executor.queue}; a full queue answers 503) and the worker writes the response
- * itself, so {@link #handleRequest} returns {@code null}.
+ * copies the request; the work runs on one of two bounded pools and the worker writes the response
+ * itself, so {@link #handleRequest} returns {@code null}. Inferences ({@code /predictions/...},
+ * {@code /v2/models/{m}/infer}) run on the worker pool ({@code graft.executor.threads}, {@code
+ * graft.executor.queue}); everything else (management, metadata, health, metrics) runs on a small
+ * control pool ({@code graft.control.threads}, {@code graft.control.queue}), so an adapter change
+ * or a readiness probe never waits behind queued inferences. A full queue answers 503.
  *
  * <p>Management paths ({@code /models...}) need the bearer token when {@code management_token} is
- * set ({@link ManagementAuth}). Every model's adapters are durable in its {@code graft.json}
- * ({@link DurableStates}), replayed when the model loads.
+ * set ({@link ManagementAuth}). Every model's adapters and head versions are durable in its {@code
+ * graft.json} ({@link DurableStates}), replayed when the model loads.
  *
  * <p>Also serves KServe v2 over gRPC on {@code grpc_address} (see {@link GrpcServer}), started once
  * the start-up models are loaded; gRPC inferences share the same worker pool.
@@ -65,6 +70,7 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
   private final DurableStates states;
   private final ModelRegistry registry;
   private final ThreadPoolExecutor workers;
+  private final ThreadPoolExecutor control;
   private final Router router;
   private final Metrics metrics;
   private final RequestMetrics requestMetrics;
@@ -87,18 +93,23 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
   public GraftRequestHandler(GraftConfig config) {
     this(
         config,
-        WorkerPool.create("graft-worker", config.executorThreads(), config.executorQueue()));
+        WorkerPool.create("graft-worker", config.executorThreads(), config.executorQueue()),
+        WorkerPool.create("graft-control", config.controlThreads(), config.controlQueue()));
   }
 
-  /** A handler running requests on {@code workers}, which it owns from now on (tests). */
-  GraftRequestHandler(GraftConfig config, ThreadPoolExecutor workers) {
+  /**
+   * A handler running inferences on {@code workers} and other requests on {@code control}, both of
+   * which it owns from now on (tests).
+   */
+  GraftRequestHandler(GraftConfig config, ThreadPoolExecutor workers, ThreadPoolExecutor control) {
     this.config = config;
     this.workers = workers;
+    this.control = control;
     this.auth = ManagementAuth.of(config);
     ModelStore store = ModelStore.of(config);
     this.states = new DurableStates(store, StateSettings.of(config));
     this.registry = new ModelRegistry(states);
-    this.metrics = new Metrics(this::weightBytes);
+    this.metrics = new Metrics(this::weightBytes, this::headVersions);
     KServeInference kserve =
         new KServeInference(
             registry, new RequestWeights(config.variantsMax(), metrics), () -> !closing);
@@ -156,6 +167,18 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
     return bytes;
   }
 
+  private List<Metrics.HeadVersionValue> headVersions() {
+    List<Metrics.HeadVersionValue> versions = new ArrayList<>();
+    for (ServedModel m : registry.list()) {
+      m.head()
+          .ifPresent(
+              h ->
+                  versions.add(
+                      new Metrics.HeadVersionValue(m.name(), h.name(), h.current().version())));
+    }
+    return versions;
+  }
+
   @Override
   public boolean acceptInboundMessage(Object msg) {
     if (!(msg instanceof HttpRequest request)) {
@@ -185,13 +208,14 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
     HttpCall call = HttpCall.copyOf(req, decoder);
     long received = System.nanoTime();
     try {
-      workers.execute(
-          () -> {
-            long start = System.nanoTime();
-            HttpReply reply = answer(call);
-            requestMetrics.record(call, reply, start - received, System.nanoTime() - start);
-            ResponseWriter.write(ctx, call, reply);
-          });
+      poolFor(call.path())
+          .execute(
+              () -> {
+                long start = System.nanoTime();
+                HttpReply reply = answer(call);
+                requestMetrics.record(call, reply, start - received, System.nanoTime() - start);
+                ResponseWriter.write(ctx, call, reply);
+              });
     } catch (RejectedExecutionException e) {
       HttpReply reply =
           HttpErrors.reply(
@@ -203,6 +227,13 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
       ResponseWriter.write(ctx, call, reply);
     }
     return null;
+  }
+
+  private ThreadPoolExecutor poolFor(String path) {
+    boolean inference =
+        path.startsWith("/predictions/")
+            || (path.startsWith("/v2/models/") && path.endsWith("/infer"));
+    return inference ? workers : control;
   }
 
   /** The router's reply; even an {@link Error} (e.g. out of memory) still answers the client. */
@@ -243,12 +274,17 @@ public final class GraftRequestHandler implements RequestHandler<Void>, AutoClos
       g.close();
     }
     workers.shutdown();
+    control.shutdown();
     try {
       if (!workers.awaitTermination(30, TimeUnit.SECONDS)) {
         workers.shutdownNow();
       }
+      if (!control.awaitTermination(30, TimeUnit.SECONDS)) {
+        control.shutdownNow();
+      }
     } catch (InterruptedException e) {
       workers.shutdownNow();
+      control.shutdownNow();
       Thread.currentThread().interrupt();
     }
     int models = registry.list().size();

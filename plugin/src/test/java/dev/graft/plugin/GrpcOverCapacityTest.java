@@ -32,7 +32,8 @@ class GrpcOverCapacityTest {
     ThreadPoolExecutor workers = WorkerPool.create("grpc-capacity-test", 1, 1);
     GraftConfig config =
         GraftConfig.of(Map.of("model_store", tmp.toString(), "grpc_address", "127.0.0.1:0"), tmp);
-    try (GraftRequestHandler handler = new GraftRequestHandler(config, workers);
+    try (GraftRequestHandler handler =
+            new GraftRequestHandler(config, workers, WorkerPool.create("grpc-control", 1, 4));
         FullQueue full = FullQueue.fill(workers)) {
       InetSocketAddress address = handler.grpcAddress().orElseThrow();
       ManagedChannel channel =

@@ -37,6 +37,8 @@ public final class GraftConfig {
   public static final String MODEL_URL_PATTERN = "model_url_pattern";
   public static final String EXECUTOR_THREADS = "graft.executor.threads";
   public static final String EXECUTOR_QUEUE = "graft.executor.queue";
+  public static final String CONTROL_THREADS = "graft.control.threads";
+  public static final String CONTROL_QUEUE = "graft.control.queue";
   public static final String GRPC_ADDRESS = "grpc_address";
   public static final String VARIANTS_MAX = "graft.variants.max";
 
@@ -69,6 +71,8 @@ public final class GraftConfig {
   private final Pattern modelUrlPattern;
   private final int executorThreads;
   private final int executorQueue;
+  private final int controlThreads;
+  private final int controlQueue;
   private final Optional<String> grpcAddress;
   private final int variantsMax;
   private final Path pytorchCacheDir;
@@ -83,6 +87,8 @@ public final class GraftConfig {
     this.modelUrlPattern = pattern(raw.get(MODEL_URL_PATTERN));
     this.executorThreads = (int) Math.min(positive(raw, EXECUTOR_THREADS, 4), 1024);
     this.executorQueue = (int) Math.min(positive(raw, EXECUTOR_QUEUE, 256), 1 << 20);
+    this.controlThreads = (int) Math.min(positive(raw, CONTROL_THREADS, 2), 64);
+    this.controlQueue = (int) Math.min(positive(raw, CONTROL_QUEUE, 64), 1 << 16);
     this.grpcAddress =
         Optional.ofNullable(raw.get(GRPC_ADDRESS)).map(String::trim).filter(s -> !s.isEmpty());
     this.variantsMax = (int) Math.min(positive(raw, VARIANTS_MAX, 4), 1024);
@@ -192,6 +198,15 @@ public final class GraftConfig {
 
   public int executorQueue() {
     return executorQueue;
+  }
+
+  /** Threads for everything but inference: management, metadata, health, metrics. */
+  public int controlThreads() {
+    return controlThreads;
+  }
+
+  public int controlQueue() {
+    return controlQueue;
   }
 
   /**

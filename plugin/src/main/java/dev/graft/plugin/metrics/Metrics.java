@@ -1,7 +1,6 @@
 package dev.graft.plugin.metrics;
 
 import io.prometheus.metrics.core.metrics.Counter;
-import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
@@ -9,6 +8,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
@@ -29,8 +29,9 @@ import java.util.function.Supplier;
  *   <li>{@code graft_weights_build_seconds{model,kind}}: building new weights: {@code swap} (a
  *       management call that changed the live weights) or {@code variant} (weights built for
  *       requests that chose their own adapters).
- *   <li>{@code graft_head_version{model,head}}: the version of a classifier head (set by whoever
- *       changes heads).
+ *   <li>{@code graft_head_version{model,head}}: the version of each model's classifier head that
+ *       answers requests, read at scrape time (so changes replayed at start-up or made by another
+ *       replica show too).
  *   <li>{@code graft_weight_bytes{model}}: bytes of weights each model holds in memory, read at
  *       scrape time.
  * </ul>
@@ -57,12 +58,16 @@ public final class Metrics {
   private final Histogram compute;
   private final Counter adapterOperations;
   private final Histogram builds;
-  private final Gauge headVersions;
+
+  /** The version of one model's classifier head, for {@code graft_head_version}. */
+  public record HeadVersionValue(String model, String head, long version) {}
 
   /**
    * @param weightBytes the bytes of weights in memory per model name, called at each scrape
+   * @param headVersions the current version of every model's head, called at each scrape
    */
-  public Metrics(Supplier<Map<String, Long>> weightBytes) {
+  public Metrics(
+      Supplier<Map<String, Long>> weightBytes, Supplier<List<HeadVersionValue>> headVersions) {
     requests =
         Counter.builder()
             .name("graft_requests_total")
@@ -87,12 +92,12 @@ public final class Metrics {
         latency("graft_weights_build_seconds", "Time to build new weights (swap or variant)")
             .labelNames("model", "kind")
             .register(registry);
-    headVersions =
-        Gauge.builder()
-            .name("graft_head_version")
-            .help("Version of a model's classifier head")
-            .labelNames("model", "head")
-            .register(registry);
+    GaugeWithCallback.builder()
+        .name("graft_head_version")
+        .help("Version of a model's classifier head that answers requests")
+        .labelNames("model", "head")
+        .callback(cb -> headVersions.get().forEach(v -> cb.call(v.version(), v.model(), v.head())))
+        .register(registry);
     GaugeWithCallback.builder()
         .name("graft_weight_bytes")
         .help("Bytes of weights a model holds in memory (estimate)")
@@ -137,16 +142,6 @@ public final class Metrics {
   /** Records the time to build new weights; {@code kind} is {@code swap} or {@code variant}. */
   public void weightsBuilt(String model, String kind, long nanos) {
     builds.labelValues(model, kind).observe(nanos / NANOS);
-  }
-
-  /** Sets the version of a model's classifier head. */
-  public void headVersion(String model, String head, long version) {
-    headVersions.labelValues(model, head).set(version);
-  }
-
-  /** Forgets the head versions of a model (when it is unregistered). */
-  public void removeHead(String model, String head) {
-    headVersions.remove(model, head);
   }
 
   /** Every metric in the Prometheus text format (version 0.0.4). */

@@ -53,8 +53,6 @@ public record Tensor(String name, DataType type, long[] shape, ByteBuffer data) 
   public static long elementCountOf(String name, long[] shape) {
     try {
       return FloatTensor.elementCount(shape);
-    } catch (ArithmeticException e) {
-      throw GraftException.invalid("%s: shape %s is too large", name, Arrays.toString(shape));
     } catch (GraftException e) {
       throw GraftException.invalid("%s: %s", name, e.getMessage());
     }

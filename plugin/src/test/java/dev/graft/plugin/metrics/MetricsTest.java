@@ -3,14 +3,17 @@ package dev.graft.plugin.metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The text the Prometheus client writes for each kind of metric. */
 class MetricsTest {
   private final Map<String, Long> bytes = new LinkedHashMap<>();
-  private final Metrics metrics = new Metrics(() -> bytes);
+  private final List<Metrics.HeadVersionValue> heads = new ArrayList<>();
+  private final Metrics metrics = new Metrics(() -> bytes, () -> heads);
 
   @Test
   void requestsAreCountedAndTimedPerModelAndProtocol() {
@@ -29,11 +32,12 @@ class MetricsTest {
   }
 
   @Test
-  void headVersionsAreAGaugeOthersSet() {
-    metrics.headVersion("m", "fc", 3);
-    metrics.headVersion("m", "fc", 4);
+  void headVersionsAreReadAtScrapeTime() {
+    heads.add(new Metrics.HeadVersionValue("m", "fc", 3));
+    assertThat(scrape()).contains("graft_head_version{head=\"fc\",model=\"m\"} 3.0");
+    heads.set(0, new Metrics.HeadVersionValue("m", "fc", 4));
     assertThat(scrape()).contains("graft_head_version{head=\"fc\",model=\"m\"} 4.0");
-    metrics.removeHead("m", "fc");
+    heads.clear();
     assertThat(scrape()).doesNotContain("graft_head_version{head=\"fc\"");
   }
 

@@ -190,12 +190,17 @@ class HeadEndpointsTest {
   void rollbackReturnsToTheParentAndHistoryListsTheVersions() throws Exception {
     String model = freshModel();
     server.postOk(head(model) + "/classes", WaFixtures.headBytes(1), OCTETS);
+    assertThat(server.get("/metrics").body())
+        .contains("graft_head_version{head=\"digits\",model=\"" + model + "\"} 2.0");
 
     JsonObject back = server.postOk(head(model) + "/rollback", new byte[0], "text/plain");
 
     assertThat(back.get("version").getAsInt()).isEqualTo(1);
     assertThat(back.get("rolledBackFrom").getAsInt()).isEqualTo(2);
     assertThat(back.get("weights").getAsString()).isEqualTo("base;head:digits@v1");
+    assertThat(server.get("/metrics").body())
+        .as("the metric follows the version that answers")
+        .contains("graft_head_version{head=\"digits\",model=\"" + model + "\"} 1.0");
     assertError(
         server.post(head(model) + "/rollback", new byte[0], "text/plain"), 400, "at v1 already");
     JsonObject history = server.getOk(head(model) + "/history");
