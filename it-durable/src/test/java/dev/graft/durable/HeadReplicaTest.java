@@ -59,22 +59,13 @@ class HeadReplicaTest {
 
   /** Polls {@code h} until its inferences carry {@code weights}; the milliseconds it took. */
   private static long converge(HostProcess h, String weights) {
-    Poll.Timed<Boolean> t =
-        Poll.until(
-            Duration.ofSeconds(10),
-            Duration.ofMillis(10),
-            "replica serving " + weights,
-            () ->
-                weights.equals(
-                        h.http()
-                            .postJson(
-                                "/v2/models/" + WaOracle.MODEL + "/infer", Oracle.inferRequest())
-                            .weights())
-                    ? true
-                    : null);
-    assertThat(t.took())
-        .as("time until the other replica serves %s", weights)
-        .isLessThanOrEqualTo(LIMIT);
-    return t.took().toMillis();
+    return Poll.convergesWithin(
+        LIMIT,
+        "replica serves " + weights,
+        () ->
+            weights.equals(
+                h.http()
+                    .postJson("/v2/models/" + WaOracle.MODEL + "/infer", Oracle.inferRequest())
+                    .weights()));
   }
 }

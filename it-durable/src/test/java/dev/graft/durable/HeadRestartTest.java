@@ -87,13 +87,11 @@ class HeadRestartTest {
         Change c = changes.get(i);
         long version = WaOracle.recorded(store).manifestVersion();
         CompletableFuture<HttpResponse<String>> answer = c.send().apply(host.http());
-        Poll.until(
-            Duration.ofSeconds(60),
-            Duration.ofNanos(100_000),
-            c.name() + " written to graft.json",
-            () -> WaOracle.manifestVersionNow(store) > version ? true : null);
-        boolean answered = answer.isDone();
-        host.kill(); // kill -9 as soon as the manifest changed
+        boolean answered =
+            host.killWhen(
+                () -> WaOracle.manifestVersionNow(store) > version,
+                c.name() + " written to graft.json",
+                answer);
         killedBeforeTheAnswer += answered ? 0 : 1;
 
         host = start("head-kill-" + (i + 1), store);

@@ -16,8 +16,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -141,6 +143,22 @@ final class HostProcess implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /**
+   * {@code kill -9} as soon as {@code written} holds (checked every 0.1 ms, for at most 60 s; a
+   * management call's manifest write, say), usually while the call is still being applied. Returns
+   * whether {@code answer} had already arrived at that moment.
+   */
+  boolean killWhen(BooleanSupplier written, String what, Future<?> answer) {
+    Poll.until(
+        Duration.ofSeconds(60),
+        Duration.ofNanos(100_000),
+        what,
+        () -> written.getAsBoolean() ? true : null);
+    boolean answered = answer.isDone();
+    kill();
+    return answered;
   }
 
   /** Everything the process printed so far. */

@@ -1,7 +1,10 @@
 package dev.graft.durable;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.time.Duration;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /** Polls a condition until a deadline (never a fixed sleep standing in for synchronisation). */
@@ -25,6 +28,21 @@ final class Poll {
       }
       LockSupport.parkNanos(every.toNanos());
     }
+  }
+
+  /**
+   * Checks {@code holds} every 10 ms (for up to 10 s) until it is true, asserts that took at most
+   * {@code limit}, and returns the milliseconds it took: how long a replica needs to converge.
+   */
+  static long convergesWithin(Duration limit, String what, BooleanSupplier holds) {
+    Timed<Boolean> t =
+        until(
+            Duration.ofSeconds(10),
+            Duration.ofMillis(10),
+            what,
+            () -> holds.getAsBoolean() ? true : null);
+    assertThat(t.took()).as("time until %s", what).isLessThanOrEqualTo(limit);
+    return t.took().toMillis();
   }
 
   /** A value and the time it took to get it. */

@@ -65,15 +65,6 @@ class ReplicaTest {
 
   /** Polls {@code h} until it serves {@code label}; returns the milliseconds it took. */
   private static long converge(HostProcess h, String label) {
-    Poll.Timed<Boolean> t =
-        Poll.until(
-            Duration.ofSeconds(10),
-            Duration.ofMillis(10),
-            "replica serving " + label,
-            () -> weights(h).equals(label) ? true : null);
-    assertThat(t.took())
-        .as("time until the other replica serves %s", label)
-        .isLessThanOrEqualTo(LIMIT);
-    return t.took().toMillis();
+    return Poll.convergesWithin(LIMIT, "replica serves " + label, () -> weights(h).equals(label));
   }
 }

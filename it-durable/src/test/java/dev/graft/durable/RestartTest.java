@@ -81,13 +81,11 @@ class RestartTest {
         Change c = changes.get(i);
         long version = StoreState.read(store).version();
         CompletableFuture<HttpResponse<String>> answer = c.send().apply(host.http());
-        Poll.until(
-            Duration.ofSeconds(60),
-            Duration.ofNanos(100_000),
-            c.name() + " written to graft.json",
-            () -> StoreState.versionNow(store) > version ? true : null);
-        boolean answered = answer.isDone();
-        host.kill(); // kill -9 as soon as the manifest changed: the swap is usually still running
+        boolean answered =
+            host.killWhen(
+                () -> StoreState.versionNow(store) > version,
+                c.name() + " written to graft.json",
+                answer);
         killedBeforeTheAnswer += answered ? 0 : 1;
 
         host = start("kill-" + (i + 1), store);

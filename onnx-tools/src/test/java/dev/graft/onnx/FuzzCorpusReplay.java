@@ -1,8 +1,6 @@
 package dev.graft.onnx;
 
-import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
-import dev.graft.onnx.internal.Digests;
 import dev.graft.onnx.rws.Fingerprint;
 import dev.graft.onnx.rws.RwsSignature;
 import dev.graft.onnx.rws.proto.RwsFile;
@@ -27,8 +25,8 @@ import java.util.stream.Stream;
  *     -Dexec.args="rws-sealed onnx-tools/.cifuzz-corpus/dev.graft.onnx.rws.RwsSignatureFuzzTest/decodeSealed"
  * }</pre>
  *
- * <p>Formats: {@code rws} (raw bytes), {@code rws-sealed} (re-sealed as {@code
- * RwsSignatureFuzzTest#decodeSealed} does), {@code onnx}, {@code safetensors}.
+ * <p>Formats: {@code rws} (raw bytes), {@code rws-sealed} (re-sealed by {@link FuzzSeeds#sealed},
+ * as {@code RwsSignatureFuzzTest#decodeSealed} does), {@code onnx}, {@code safetensors}.
  */
 public final class FuzzCorpusReplay {
   private FuzzCorpusReplay() {}
@@ -69,7 +67,8 @@ public final class FuzzCorpusReplay {
     long values = 0;
     switch (format) {
       case "rws" -> values = count(RwsSignature.parse(bytes, "fuzz"));
-      case "rws-sealed" -> values = count(RwsSignature.parse(seal(bytes), "fuzz"));
+      case "rws-sealed" ->
+          values = count(RwsSignature.parse(FuzzSeeds.sealed(RwsFile.parseFrom(bytes)), "fuzz"));
       case "onnx" -> {
         OnnxModel model = OnnxModel.parse(bytes, modelDir, "fuzz");
         model.layers();
@@ -91,19 +90,6 @@ public final class FuzzCorpusReplay {
 
   private static long count(RwsSignature s) {
     return s.deltas().stream().mapToLong(t -> t.data().length).sum();
-  }
-
-  private static byte[] seal(byte[] bytes) throws InvalidProtocolBufferException {
-    RwsFile unsealed =
-        RwsFile.parseFrom(bytes).toBuilder()
-            .setMagic(RwsSignature.MAGIC)
-            .setFormatVersion(RwsSignature.FORMAT_VERSION)
-            .clearContentSha256()
-            .build();
-    return unsealed.toBuilder()
-        .setContentSha256(ByteString.copyFrom(Digests.sha256Bytes(unsealed.toByteArray())))
-        .build()
-        .toByteArray();
   }
 
   /** The message with its source, quoted names and numbers blanked, cut at the first '('. */

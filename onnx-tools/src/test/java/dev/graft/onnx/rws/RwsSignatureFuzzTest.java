@@ -1,10 +1,9 @@
 package dev.graft.onnx.rws;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.graft.onnx.FuzzSeeds;
 import dev.graft.onnx.GraftException;
-import dev.graft.onnx.internal.Digests;
 import dev.graft.onnx.rws.proto.RwsFile;
 import org.junit.jupiter.api.Timeout;
 
@@ -47,17 +46,7 @@ class RwsSignatureFuzzTest {
     } catch (InvalidProtocolBufferException e) {
       return;
     }
-    RwsFile unsealed =
-        file.toBuilder()
-            .setMagic(RwsSignature.MAGIC)
-            .setFormatVersion(RwsSignature.FORMAT_VERSION)
-            .clearContentSha256()
-            .build();
-    byte[] sealed =
-        unsealed.toBuilder()
-            .setContentSha256(ByteString.copyFrom(Digests.sha256Bytes(unsealed.toByteArray())))
-            .build()
-            .toByteArray();
+    byte[] sealed = FuzzSeeds.sealed(file);
     try {
       RwsSignature.parse(sealed, "fuzz");
     } catch (GraftException expected) {
