@@ -86,17 +86,14 @@ public final class HeadInference {
   }
 
   /**
-   * Runs one request.
+   * The backbone outputs a request for {@code wanted} needs (empty: all): the wanted ones, plus the
+   * features when the head's logits are among them.
    *
-   * @param wanted the outputs to return; empty for all
-   * @throws GraftException {@code INVALID_ARGUMENT} for bad inputs or an unknown output name
+   * @throws GraftException {@code INVALID_ARGUMENT} for an output name neither has
    */
-  public static InferenceResult infer(
-      ModelHead head, ModelRuntime backbone, Map<String, FloatTensor> inputs, Set<String> wanted) {
-    HeadVersion version = head.current(); // read once: every row of this request uses it
+  private static Set<String> fromBackbone(
+      ModelHead head, ModelRuntime backbone, Set<String> wanted) {
     String logitsName = head.settings().output();
-    boolean all = wanted.isEmpty();
-    boolean wantLogits = all || wanted.contains(logitsName);
     Set<String> fromBackbone = new LinkedHashSet<>(wanted);
     fromBackbone.remove(logitsName);
     List<String> known = backbone.outputs().stream().map(TensorSpec::name).toList();
@@ -108,9 +105,25 @@ public final class HeadInference {
           fromBackbone,
           outputs(head, backbone.outputs()).stream().map(TensorSpec::name).toList());
     }
-    if (!all && wantLogits) {
+    if (wanted.contains(logitsName)) {
       fromBackbone.add(head.settings().features());
     }
+    return fromBackbone;
+  }
+
+  /**
+   * Runs one request.
+   *
+   * @param wanted the outputs to return; empty for all
+   * @throws GraftException {@code INVALID_ARGUMENT} for bad inputs or an unknown output name
+   */
+  public static InferenceResult infer(
+      ModelHead head, ModelRuntime backbone, Map<String, FloatTensor> inputs, Set<String> wanted) {
+    HeadVersion version = head.current(); // read once: every row of this request uses it
+    String logitsName = head.settings().output();
+    boolean all = wanted.isEmpty();
+    boolean wantLogits = all || wanted.contains(logitsName);
+    Set<String> fromBackbone = fromBackbone(head, backbone, wanted);
     InferenceResult features = backbone.infer(inputs, fromBackbone);
     List<FloatTensor> outputs = new ArrayList<>();
     if (wantLogits) {
@@ -141,20 +154,7 @@ public final class HeadInference {
     String logitsName = head.settings().output();
     boolean all = wanted.isEmpty();
     boolean wantLogits = all || wanted.contains(logitsName);
-    Set<String> fromBackbone = new LinkedHashSet<>(wanted);
-    fromBackbone.remove(logitsName);
-    List<String> known = backbone.outputs().stream().map(TensorSpec::name).toList();
-    if (!known.containsAll(fromBackbone)) {
-      fromBackbone.removeAll(known);
-      throw GraftException.invalid(
-          "%s has no output named %s (outputs: %s)",
-          head.model(),
-          fromBackbone,
-          outputs(head, backbone.outputs()).stream().map(TensorSpec::name).toList());
-    }
-    if (!all && wantLogits) {
-      fromBackbone.add(head.settings().features());
-    }
+    Set<String> fromBackbone = fromBackbone(head, backbone, wanted);
     TensorResult features = backbone.run(inputs, fromBackbone, variant);
     List<Tensor> outputs = new ArrayList<>();
     if (wantLogits) {

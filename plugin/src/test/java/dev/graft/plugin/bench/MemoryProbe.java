@@ -118,6 +118,7 @@ public final class MemoryProbe {
   record Rss(long total, long anon, long file) {
     static Rss settled() throws Exception {
       System.gc();
+      // a reading, not a synchronisation: nothing signals when freed native pages are unmapped
       Thread.sleep(300);
       long total = 0;
       long anon = 0;
