@@ -62,6 +62,7 @@ final class ServedBench {
    * @param churnSeconds seconds per churn window
    * @param permits concurrent ORT runs allowed to the in-process callers, one cell each
    * @param grpcChannels channels the gRPC client spreads its callers over
+   * @param maxWarmup seconds after which a cell's warm-up ends even if the JIT still compiles
    */
   record Settings(
       double seconds,
@@ -69,11 +70,12 @@ final class ServedBench {
       int churnPairs,
       double churnSeconds,
       List<Integer> permits,
-      int grpcChannels) {
+      int grpcChannels,
+      double maxWarmup) {
     static Settings of(boolean quick) {
       return quick
-          ? new Settings(2, 1, 1, 3, List.of(SERVER_WORKERS), 4)
-          : new Settings(10, 3, 3, 10, List.of(1, 2, SERVER_WORKERS, CONCURRENCY), 4);
+          ? new Settings(2, 1, 1, 3, List.of(SERVER_WORKERS), 4, 5)
+          : new Settings(10, 3, 3, 10, List.of(1, 2, SERVER_WORKERS, CONCURRENCY), 4, 60);
     }
   }
 
@@ -82,8 +84,14 @@ final class ServedBench {
    *
    * @param client {@code in-process}, {@code rest-binary} or {@code grpc}
    * @param permits concurrent ORT runs allowed in process (0 for served cells)
+   * @param warmupSeconds the discarded load before the cell (until the JIT compilers were idle)
    */
-  record Throughput(String client, int permits, int concurrency, LoadRunner.Window window) {}
+  record Throughput(
+      String client,
+      int permits,
+      int concurrency,
+      double warmupSeconds,
+      LoadRunner.Window window) {}
 
   /**
    * The churn figure of one model.
@@ -123,63 +131,78 @@ final class ServedBench {
             .executor(pool)
             .connectTimeout(java.time.Duration.ofSeconds(10))
             .build();
-    try (ServedHost host =
-            ServedHost.start(
-                root,
-                dir,
-                store,
-                Map.of("graft.weight_cache", dir.resolve("host-cache").toString()));
-        ModelRuntime inProcess = openLikeTheServer(served, settings, dir.resolve("cache"))) {
-      ServedAdapter adapter =
-          new ServedAdapter(http, host.http(), served.name(), "bench", served.rws());
-      try (RestBinaryLoad rest = new RestBinaryLoad(host.http(), served.name(), adapter);
-          GrpcLoad grpc =
-              new GrpcLoad(
-                  host.grpcHost(), host.grpcPort(), s.grpcChannels(), served.name(), adapter)) {
-        FloatTensor input = subject.input();
-        float[] expected = first(inProcess, input);
-        double diff =
-            Math.max(maxDiff(expected, rest.infer(input)), maxDiff(expected, grpc.infer(input)));
-        if (!(diff <= 1e-4)) {
-          throw new IllegalStateException(
-              subject.key() + ": served outputs differ from in-process ones by " + diff);
+    FloatTensor input = subject.input();
+    try (ModelRuntime inProcess = openLikeTheServer(served, settings, dir.resolve("cache"))) {
+      float[] expected = first(inProcess, input);
+      ProtocolFloor.write(store.resolve(ProtocolFloor.MODEL), input, expected.length);
+      try (ServedHost host =
+          ServedHost.start(
+              root,
+              dir,
+              store,
+              Map.of("graft.weight_cache", dir.resolve("host-cache").toString()))) {
+        ServedAdapter adapter =
+            new ServedAdapter(http, host.http(), served.name(), "bench", served.rws());
+        try (RestBinaryLoad rest = new RestBinaryLoad(host.http(), served.name(), adapter);
+            GrpcLoad grpc =
+                new GrpcLoad(
+                    host.grpcHost(), host.grpcPort(), s.grpcChannels(), served.name(), adapter);
+            RestBinaryLoad floorRest = new RestBinaryLoad(host.http(), ProtocolFloor.MODEL, null);
+            GrpcLoad floorGrpc =
+                new GrpcLoad(
+                    host.grpcHost(),
+                    host.grpcPort(),
+                    s.grpcChannels(),
+                    ProtocolFloor.MODEL,
+                    null)) {
+          double diff =
+              Math.max(maxDiff(expected, rest.infer(input)), maxDiff(expected, grpc.infer(input)));
+          if (!(diff <= 1e-4)) {
+            throw new IllegalStateException(
+                subject.key() + ": served outputs differ from in-process ones by " + diff);
+          }
+          ProtocolFloor.check(input, floorRest.infer(input), expected.length);
+          ProtocolFloor.check(input, floorGrpc.infer(input), expected.length);
+          String layout = layout(http, host.http(), served.name());
+          List<Throughput> cells = new ArrayList<>();
+          for (int p : s.permits()) {
+            Semaphore runs = new Semaphore(p);
+            LoadRunner.Call call =
+                i -> {
+                  runs.acquire();
+                  try {
+                    first(inProcess, input);
+                  } finally {
+                    runs.release();
+                  }
+                };
+            cells.add(measure("in-process", p, call, s, pool, null, JitActivity.thisJvm()));
+            log(subject, "in-process, " + p + " runs at once", cells.get(cells.size() - 1));
+          }
+          for (ServedLoad load : List.of(rest, grpc, floorRest, floorGrpc)) {
+            String client =
+                load == floorRest || load == floorGrpc
+                    ? load.name() + ProtocolFloor.SUFFIX
+                    : load.name();
+            LoadRunner.Call call = i -> load.infer(input);
+            cells.add(measure(client, 0, call, s, pool, host::cpuNanos, host.jit()));
+            log(subject, client, cells.get(cells.size() - 1));
+          }
+          Churn churn = churn(rest, input, s, pool, host);
+          return new Result(
+              subject.key(),
+              layout,
+              String.format(
+                  Locale.ROOT,
+                  "intra-op %d, inter-op %d, %s, split %s",
+                  settings.intraOpThreads(),
+                  settings.interOpThreads(),
+                  settings.optLevel(),
+                  SplitOptions.of(settings).mode()),
+              diff,
+              cells,
+              churn);
         }
-        String layout = layout(http, host.http(), served.name());
-        List<Throughput> cells = new ArrayList<>();
-        for (int p : s.permits()) {
-          Semaphore runs = new Semaphore(p);
-          LoadRunner.Call call =
-              i -> {
-                runs.acquire();
-                try {
-                  first(inProcess, input);
-                } finally {
-                  runs.release();
-                }
-              };
-          cells.add(new Throughput("in-process", p, CONCURRENCY, measure(call, s, pool, null)));
-          log(subject, "in-process, " + p + " runs at once", cells.get(cells.size() - 1));
-        }
-        for (ServedLoad load : List.of(rest, grpc)) {
-          LoadRunner.Call call = i -> load.infer(input);
-          cells.add(
-              new Throughput(load.name(), 0, CONCURRENCY, measure(call, s, pool, host::cpuNanos)));
-          log(subject, load.name(), cells.get(cells.size() - 1));
-        }
-        Churn churn = churn(rest, input, s, pool, host);
-        return new Result(
-            subject.key(),
-            layout,
-            String.format(
-                Locale.ROOT,
-                "intra-op %d, inter-op %d, %s, split %s",
-                settings.intraOpThreads(),
-                settings.interOpThreads(),
-                settings.optLevel(),
-                SplitOptions.of(settings).mode()),
-            diff,
-            cells,
-            churn);
       }
     } finally {
       pool.shutdownNow();
@@ -255,14 +278,38 @@ final class ServedBench {
     return d;
   }
 
-  private static LoadRunner.Window measure(
+  /**
+   * One cell: warm-up load, discarded, for at least {@code s.warmup()} seconds and then until the
+   * JIT compilers of the serving JVM ({@code jit}) were idle over the last second (at most {@link
+   * Settings#maxWarmup} seconds: a server that has run for a while is compiled, and C2 compiling
+   * the request path took a tenth of the host's CPU well into the first minute); then the measured
+   * window.
+   */
+  private static Throughput measure(
+      String client,
+      int permits,
       LoadRunner.Call call,
       Settings s,
       ExecutorService pool,
-      java.util.function.LongSupplier hostCpu)
+      java.util.function.LongSupplier hostCpu,
+      JitActivity jit)
       throws Exception {
-    LoadRunner.run(call, CONCURRENCY, s.warmup(), pool, hostCpu); // warm-up, discarded
-    return LoadRunner.run(call, CONCURRENCY, s.seconds(), pool, hostCpu);
+    long start = System.nanoTime();
+    LoadRunner.run(call, CONCURRENCY, s.warmup(), pool, hostCpu);
+    while ((System.nanoTime() - start) / 1e9 < s.maxWarmup()) {
+      long before = jit.cpuNanos();
+      LoadRunner.run(call, CONCURRENCY, 1, pool, hostCpu);
+      if (jit.cpuNanos() - before <= JitActivity.IDLE_NANOS_PER_SECOND) {
+        break;
+      }
+    }
+    double warmup = (System.nanoTime() - start) / 1e9;
+    return new Throughput(
+        client,
+        permits,
+        CONCURRENCY,
+        warmup,
+        LoadRunner.run(call, CONCURRENCY, s.seconds(), pool, hostCpu));
   }
 
   /**

@@ -95,6 +95,11 @@ final class ServedHost implements AutoCloseable {
     return grpcPort;
   }
 
+  /** The host's JIT compiler activity (warm-ups end when it is idle). */
+  JitActivity jit() {
+    return JitActivity.process(process.pid());
+  }
+
   /** CPU time the host process has used so far (user + system), or -1 if the OS does not say. */
   long cpuNanos() {
     return process.info().totalCpuDuration().map(Duration::toNanos).orElse(-1L);

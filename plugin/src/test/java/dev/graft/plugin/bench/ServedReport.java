@@ -28,20 +28,28 @@ final class ServedReport {
                 + " and gRPC `ModelInfer` (%d channels). In-process baseline: the same runtime"
                 + " the server builds, from the same `serving.properties`, called by 8 callers of"
                 + " which at most *p* run ONNX Runtime at once (p = %s); the ratio is to the"
-                + " best *p*. %.0f s measured per cell after %.0f s of warm-up. CPU columns:"
-                + " CPU time per request of the load-generating JVM (in process: the model"
-                + " itself) and of the host process, and how many of the machine's %d cores each"
-                + " kept busy (they share them).\n\n",
+                + " best *p*. %.0f s measured per cell after a warm-up of at least %.0f s that"
+                + " goes on (up to %.0f s) until the serving JVM's JIT compilers were idle for a"
+                + " second (column warm-up). CPU columns: CPU time per request of the"
+                + " load-generating JVM (in process: the model itself) and of the host process,"
+                + " and how many of the machine's %d cores each kept busy (they share them)."
+                + " Floor rows: the same host and clients on a model that computes nothing"
+                + " (Flatten and Slice, same input and output sizes): the CPU a request costs"
+                + " apart from inference. Ceiling: the most a served client can reach here,"
+                + " c / (c + floor client CPU + floor host CPU), c being the best in-process"
+                + " row's CPU per request: the load generator shares the cores.\n\n",
             ServedBench.SERVER_WORKERS,
             s.grpcChannels(),
             s.permits(),
             s.seconds(),
             s.warmup(),
+            s.maxWarmup(),
             Runtime.getRuntime().availableProcessors());
     md.append(
-        "| model | client | ORT runs at once | req/s | p50 ms | p99 ms | n | failed | client CPU"
-            + " ms/req (cores) | host CPU ms/req (cores) | / best in-process |\n");
-    md.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        "| model | client | ORT runs at once | warm-up s | req/s | p50 ms | p99 ms | n | failed |"
+            + " client CPU ms/req (cores) | host CPU ms/req (cores) | / best in-process |\n");
+    md.append(
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     for (ServedBench.Result r : results) {
       double best = best(r).window().throughput();
       for (ServedBench.Throughput t : r.throughput()) {
@@ -49,10 +57,11 @@ final class ServedReport {
         md.append(
             String.format(
                 Locale.ROOT,
-                "| %s | %s | %s | %.1f | %.2f | %.2f | %d | %d | %s | %s | %.2f |%n",
+                "| %s | %s | %s | %.0f | %.1f | %.2f | %.2f | %d | %d | %s | %s | %s |%n",
                 r.model(),
                 t.client(),
                 t.permits() > 0 ? Integer.toString(t.permits()) : "server",
+                t.warmupSeconds(),
                 w.throughput(),
                 w.percentileMs(0.5),
                 w.percentileMs(0.99),
@@ -60,11 +69,13 @@ final class ServedReport {
                 w.failures(),
                 cpu(w.clientCpuSeconds(), w),
                 cpu(w.hostCpuSeconds(), w),
-                w.throughput() / best));
+                t.client().endsWith(ProtocolFloor.SUFFIX)
+                    ? "-"
+                    : String.format(Locale.ROOT, "%.2f", w.throughput() / best)));
       }
     }
-    md.append("\n| model | best in-process req/s (p) | REST binary / best | gRPC / best | goal:")
-        .append(" served / in-process >= ")
+    md.append("\n| model | best in-process req/s (p) | REST binary / best (ceiling) | gRPC / best")
+        .append(" (ceiling) | goal: served / in-process >= ")
         .append(THROUGHPUT_GOAL)
         .append(" |\n| --- | ---: | ---: | ---: | --- |\n");
     for (ServedBench.Result r : results) {
@@ -74,12 +85,14 @@ final class ServedReport {
       md.append(
           String.format(
               Locale.ROOT,
-              "| %s | %.1f (%d) | %.2f | %.2f | REST binary %s, gRPC %s |%n",
+              "| %s | %.1f (%d) | %.2f (%.2f) | %.2f (%.2f) | REST binary %s, gRPC %s |%n",
               r.model(),
               b.window().throughput(),
               b.permits(),
               rest,
+              ceiling(r, "rest-binary"),
               grpc,
+              ceiling(r, "grpc"),
               rest >= THROUGHPUT_GOAL ? "met" : "not met",
               grpc >= THROUGHPUT_GOAL ? "met" : "not met"));
     }
@@ -158,13 +171,18 @@ final class ServedReport {
         c.put("client", t.client());
         c.put("ortRunsAtOnce", t.permits() > 0 ? t.permits() : "server");
         c.put("concurrency", t.concurrency());
-        c.put("overBestInProcess", t.window().throughput() / best);
+        c.put("warmupSeconds", t.warmupSeconds());
+        if (!t.client().endsWith(ProtocolFloor.SUFFIX)) {
+          c.put("overBestInProcess", t.window().throughput() / best);
+        }
         cells.add(c);
       }
       m.put("throughput", cells);
       m.put("bestInProcessPermits", best(r).permits());
       m.put("restBinaryOverInProcess", served(r, "rest-binary") / best);
       m.put("grpcOverInProcess", served(r, "grpc") / best);
+      m.put("restBinaryCeiling", ceiling(r, "rest-binary"));
+      m.put("grpcCeiling", ceiling(r, "grpc"));
       m.put("throughputGoal", "served / best in-process >= " + THROUGHPUT_GOAL);
       ServedBench.Churn c = r.churn();
       Map<String, Object> churn = new LinkedHashMap<>();
@@ -223,11 +241,26 @@ final class ServedReport {
   }
 
   private static double served(ServedBench.Result r, String client) {
-    return r.throughput().stream()
-        .filter(t -> t.client().equals(client))
-        .mapToDouble(t -> t.window().throughput())
-        .findFirst()
+    return cell(r, client).map(t -> t.window().throughput()).orElse(Double.NaN);
+  }
+
+  /**
+   * The most {@code client} can reach against the best in-process cell when every request also
+   * costs the CPU of its protocol floor on the same cores: {@code c / (c + floor)}, CPU per
+   * request.
+   */
+  static double ceiling(ServedBench.Result r, String client) {
+    LoadRunner.Window in = best(r).window();
+    double c = in.clientCpuSeconds() / in.nanos().length;
+    return cell(r, client + ProtocolFloor.SUFFIX)
+        .map(ServedBench.Throughput::window)
+        .map(w -> c / (c + (w.clientCpuSeconds() + w.hostCpuSeconds()) / w.nanos().length))
         .orElse(Double.NaN);
+  }
+
+  private static java.util.Optional<ServedBench.Throughput> cell(
+      ServedBench.Result r, String client) {
+    return r.throughput().stream().filter(t -> t.client().equals(client)).findFirst();
   }
 
   private static double median(double[] sorted) {
