@@ -12,6 +12,7 @@ import dev.graft.plugin.runtime.ModelRuntime;
 import dev.graft.plugin.runtime.OrtModelRuntime;
 import dev.graft.plugin.runtime.SplitOptions;
 import dev.graft.plugin.runtime.SplitOrtModelRuntime;
+import dev.graft.plugin.state.StateLocation;
 import dev.graft.plugin.testing.Fixtures;
 import java.io.IOException;
 import java.net.URI;
@@ -213,6 +214,31 @@ final class ServedBench {
   private record Served(String name, Path folder, Path onnx, byte[] rws) {}
 
   private static Served prepare(Subject subject, Path store, Path work) throws IOException {
+    Served served = prepareFolder(subject, store, work);
+    forgetState(served.folder());
+    return served;
+  }
+
+  /**
+   * Removes the durable state a previous run left in a model folder (the churn's adapter, kept in
+   * {@code graft.json} and {@code adapters/}), so that every run starts from the base model.
+   */
+  private static void forgetState(Path folder) throws IOException {
+    StateLocation state = StateLocation.forFolder(folder);
+    for (Path dir : List.of(state.uploads(), folder.resolve(StateLocation.HEADS))) {
+      if (Files.isDirectory(dir)) {
+        try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+          for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            Files.delete(f);
+          }
+        }
+      }
+    }
+    Files.deleteIfExists(state.manifest());
+    Files.deleteIfExists(state.lockFile());
+  }
+
+  private static Served prepareFolder(Subject subject, Path store, Path work) throws IOException {
     if (subject.key().equals(Subject.VGG)) {
       Path folder = store.resolve("mnist-vgg");
       if (!Files.isDirectory(folder)) {
