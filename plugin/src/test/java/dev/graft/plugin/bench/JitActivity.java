@@ -23,6 +23,16 @@ abstract class JitActivity {
   /** Compiler time (nanoseconds) so far; only differences mean something. */
   abstract long cpuNanos();
 
+  /** The activity of {@code a} and {@code b} together. */
+  static JitActivity both(JitActivity a, JitActivity b) {
+    return new JitActivity() {
+      @Override
+      long cpuNanos() {
+        return a.cpuNanos() + b.cpuNanos();
+      }
+    };
+  }
+
   static JitActivity thisJvm() {
     var bean = ManagementFactory.getCompilationMXBean();
     boolean timed = bean != null && bean.isCompilationTimeMonitoringSupported();

@@ -186,7 +186,9 @@ final class ServedBench {
                     ? load.name() + ProtocolFloor.SUFFIX
                     : load.name();
             LoadRunner.Call call = i -> load.infer(input);
-            cells.add(measure(client, 0, call, s, pool, host::cpuNanos, host.jit()));
+            // both JVMs: the client's compilations would count as its CPU per request
+            JitActivity jit = JitActivity.both(host.jit(), JitActivity.thisJvm());
+            cells.add(measure(client, 0, call, s, pool, host::cpuNanos, jit));
             log(subject, client, cells.get(cells.size() - 1));
           }
           Churn churn = churn(rest, input, s, pool, host);
@@ -306,10 +308,10 @@ final class ServedBench {
 
   /**
    * One cell: warm-up load, discarded, for at least {@code s.warmup()} seconds and then until the
-   * JIT compilers of the serving JVM ({@code jit}) were idle over the last second (at most {@link
-   * Settings#maxWarmup} seconds: a server that has run for a while is compiled, and C2 compiling
-   * the request path took a tenth of the host's CPU well into the first minute); then the measured
-   * window.
+   * JIT compilers of the JVMs involved ({@code jit}: in process this one; served, the host and this
+   * client) were idle over the last second (at most {@link Settings#maxWarmup} seconds: a server
+   * that has run for a while is compiled, and C2 compiling the request path took a tenth of the
+   * host's CPU well into the first minute); then the measured window.
    */
   private static Throughput measure(
       String client,
