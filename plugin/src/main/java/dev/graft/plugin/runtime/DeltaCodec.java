@@ -1,5 +1,6 @@
 package dev.graft.plugin.runtime;
 
+import java.util.Arrays;
 import java.util.Optional;
 
 /**
@@ -26,9 +27,11 @@ final class DeltaCodec {
   /** Deltas an index byte can select. */
   static final int MAX_LEVELS = 256;
 
-  private static final int RADIX_BITS = 11;
-  private static final int RADIX_BUCKETS = 1 << RADIX_BITS;
-  private static final int RADIX_PASSES = 3; // 3 x 11 bits cover the 32 of a key's upper half
+  /** Fewer keys than this are sorted by {@code Arrays.sort} (faster for them, measured). */
+  private static final int RADIX_MIN_KEYS = 1024;
+
+  /** From this many keys on, the radix sort takes 16-bit digits. */
+  private static final int WIDE_RADIX_MIN_KEYS = 1 << 16;
 
   private DeltaCodec() {}
 
@@ -159,34 +162,44 @@ final class DeltaCodec {
   /**
    * Sorts {@code keys[0, count)} into the order {@code Arrays.sort} gives them, in linear time,
    * provided that their lower 32 bits increase with their position (as {@link #encode}'s element
-   * numbers do): a stable LSD radix sort of the upper 32 bits (as signed ints) in three passes of
-   * 11 bits, so that equal upper halves keep their order, which is the order of their lower halves.
-   * A pass whose digit is the same in every key is skipped.
+   * numbers do): a stable LSD radix sort of the upper 32 bits (as signed ints), so that equal upper
+   * halves keep their order, which is the order of their lower halves. Three passes of 11 bits, or
+   * two of 16 for many keys (a pass over the keys costs more than the bigger counts then); a pass
+   * whose digit is the same in every key is skipped. Fewer than 1024 keys go to {@code Arrays.sort}
+   * itself.
    */
   static void sortByUpperEnd(long[] keys, int count) {
-    if (count < 2) {
-      return;
+    if (count < RADIX_MIN_KEYS) {
+      Arrays.sort(keys, 0, count);
+    } else {
+      radixSort(keys, count, count < WIDE_RADIX_MIN_KEYS ? 11 : 16);
     }
-    int[][] counts = new int[RADIX_PASSES][RADIX_BUCKETS + 1];
+  }
+
+  private static void radixSort(long[] keys, int count, int bits) {
+    int passes = (Integer.SIZE + bits - 1) / bits;
+    int buckets = 1 << bits;
+    int[][] counts = new int[passes][buckets + 1];
     for (int k = 0; k < count; k++) {
       int u = upper(keys[k]);
-      for (int pass = 0; pass < RADIX_PASSES; pass++) {
-        counts[pass][digit(u, pass) + 1]++;
+      for (int pass = 0; pass < passes; pass++) {
+        counts[pass][((u >>> (pass * bits)) & (buckets - 1)) + 1]++;
       }
     }
     long[] from = keys;
     long[] to = new long[count];
-    for (int pass = 0; pass < RADIX_PASSES; pass++) {
+    for (int pass = 0; pass < passes; pass++) {
       int[] start = counts[pass];
-      if (start[digit(upper(from[0]), pass) + 1] == count) {
+      int shift = pass * bits;
+      if (start[((upper(from[0]) >>> shift) & (buckets - 1)) + 1] == count) {
         continue; // one digit for all: this pass would not move anything
       }
-      for (int d = 0; d < RADIX_BUCKETS; d++) {
+      for (int d = 0; d < buckets; d++) {
         start[d + 1] += start[d];
       }
       for (int k = 0; k < count; k++) {
         long key = from[k];
-        to[start[digit(upper(key), pass)]++] = key;
+        to[start[(upper(key) >>> shift) & (buckets - 1)]++] = key;
       }
       long[] swap = from;
       from = to;
@@ -200,10 +213,6 @@ final class DeltaCodec {
   /** The upper half of a key as an unsigned-ordered int (sign bit flipped). */
   private static int upper(long key) {
     return (int) (key >>> 32) ^ Integer.MIN_VALUE;
-  }
-
-  private static int digit(int unsigned, int pass) {
-    return (unsigned >>> (pass * RADIX_BITS)) & (RADIX_BUCKETS - 1);
   }
 
   /** Maps a float's order onto signed int order (-0.0 just below +0.0). */

@@ -297,7 +297,8 @@ class DeltaCodecTest {
   @Test
   void radixSortOrdersKeysAsArraysSortDoes() {
     SplittableRandom r = new SplittableRandom(11);
-    for (int n : new int[] {0, 1, 2, 3, 100, 2049, 70_000}) {
+    // Arrays.sort below 1024 keys, 11-bit digits below 65536, 16-bit digits from there on
+    for (int n : new int[] {0, 1, 2, 3, 100, 1024, 2049, 65_536, 70_000}) {
       assertSortsAsArraysSort(keys(n, k -> r.nextInt()), n, "random ints");
       assertSortsAsArraysSort(keys(n, k -> r.nextInt(3) - 1), n, "three values (ties)");
       assertSortsAsArraysSort(keys(n, k -> 42), n, "one value (every pass skipped)");
@@ -319,7 +320,8 @@ class DeltaCodecTest {
   @Test
   void radixSortLeavesKeysPastCountAlone() {
     SplittableRandom r = new SplittableRandom(3);
-    long[] keys = keys(5000, k -> r.nextInt());
+    long[] keys = keys(70_000, k -> r.nextInt());
     assertSortsAsArraysSort(keys, 3000, "a prefix");
+    assertSortsAsArraysSort(keys, 66_000, "a long prefix");
   }
 }
