@@ -14,14 +14,24 @@ import java.util.Optional;
  * <p>How: every element admits an interval of float32 deltas that round {@code base + delta} to its
  * patched value; the fewest deltas that hit every interval are found greedily (intervals by upper
  * end, each new delta at the upper end of the first interval not hit yet: optimal for interval
- * stabbing). Unchanged elements use {@code -0.0}, the delta that leaves every float32 as it is,
- * sign of zero included. The result is checked element by element before it is returned.
+ * stabbing), and each element takes the first (smallest) delta in its interval. Unchanged elements
+ * use {@code -0.0}, the delta that leaves every float32 as it is, sign of zero included. The result
+ * is checked element by element before it is returned. Linear time: the intervals are ordered by a
+ * radix sort ({@link #sortByUpperEnd}), and an element's delta is known when the greedy pass
+ * reaches its interval (a binary search over the at most 256 deltas only when an earlier delta hits
+ * the interval too, which an RWS patch's narrow intervals rarely allow).
  *
  * <p>Stateless and thread safe.
  */
 final class DeltaCodec {
   /** Deltas an index byte can select. */
   static final int MAX_LEVELS = 256;
+
+  /** Fewer keys than this are sorted by {@code Arrays.sort} (faster for them, measured). */
+  private static final int RADIX_MIN_KEYS = 1024;
+
+  /** From this many keys on, the radix sort takes 16-bit digits. */
+  private static final int WIDE_RADIX_MIN_KEYS = 1 << 16;
 
   private DeltaCodec() {}
 
@@ -70,41 +80,43 @@ final class DeltaCodec {
       interval(b, p, lo, hi, i);
       order[changed++] = ((long) sortable(hi[i]) << 32) | i;
     }
-    Arrays.sort(order, 0, changed);
+    sortByUpperEnd(order, changed);
     float[] points = new float[MAX_LEVELS];
     int count = 0;
     int limit = unchanged ? MAX_LEVELS - 1 : MAX_LEVELS;
+    byte[] index = new byte[n];
     for (int k = 0; k < changed; k++) {
       int i = (int) order[k];
-      if (count == 0 || lo[i] > points[count - 1]) {
+      float l = lo[i];
+      if (count == 0 || l > points[count - 1]) {
         if (count == limit) {
           return Optional.empty();
         }
         points[count++] = hi[i];
       }
+      // the newest delta hits interval i (l <= it <= hi[i]: it is the upper end of an interval
+      // sorted before i, or i's own); the element takes the first delta that does, as deltas only
+      // grow, so search only when the delta before it reaches l too
+      int at = count - 1;
+      if (at > 0 && points[at - 1] >= l) {
+        at = firstAtLeast(points, at, l);
+      }
+      index[i] = (byte) at;
     }
     float[] table = new float[count + (unchanged ? 1 : 0)];
     System.arraycopy(points, 0, table, 0, count);
     if (unchanged) {
       table[count] = -0.0f;
     }
-    byte[] index = new byte[n];
     for (int i = 0; i < n; i++) {
       float b = base[i];
-      float p = patched[i];
-      int at;
-      if (Float.floatToRawIntBits(b) == Float.floatToRawIntBits(p)) {
-        at = count;
-      } else {
-        at = firstAtLeast(points, count, lo[i]);
-        if (at == count || points[at] > hi[i]) {
-          return Optional.empty();
-        }
+      int p = Float.floatToRawIntBits(patched[i]);
+      if (Float.floatToRawIntBits(b) == p) {
+        index[i] = (byte) count; // the no-change delta
       }
-      if (Float.floatToRawIntBits(b + table[at]) != Float.floatToRawIntBits(p)) {
+      if (Float.floatToRawIntBits(b + table[index[i] & 0xff]) != p) {
         return Optional.empty();
       }
-      index[i] = (byte) at;
     }
     return Optional.of(new Encoded(table, index));
   }
@@ -145,6 +157,62 @@ final class DeltaCodec {
     }
     lo[i] = l;
     hi[i] = h;
+  }
+
+  /**
+   * Sorts {@code keys[0, count)} into the order {@code Arrays.sort} gives them, in linear time,
+   * provided that their lower 32 bits increase with their position (as {@link #encode}'s element
+   * numbers do): a stable LSD radix sort of the upper 32 bits (as signed ints), so that equal upper
+   * halves keep their order, which is the order of their lower halves. Three passes of 11 bits, or
+   * two of 16 for many keys (a pass over the keys costs more than the bigger counts then); a pass
+   * whose digit is the same in every key is skipped. Fewer than 1024 keys go to {@code Arrays.sort}
+   * itself.
+   */
+  static void sortByUpperEnd(long[] keys, int count) {
+    if (count < RADIX_MIN_KEYS) {
+      Arrays.sort(keys, 0, count);
+    } else {
+      radixSort(keys, count, count < WIDE_RADIX_MIN_KEYS ? 11 : 16);
+    }
+  }
+
+  private static void radixSort(long[] keys, int count, int bits) {
+    int passes = (Integer.SIZE + bits - 1) / bits;
+    int buckets = 1 << bits;
+    int[][] counts = new int[passes][buckets + 1];
+    for (int k = 0; k < count; k++) {
+      int u = upper(keys[k]);
+      for (int pass = 0; pass < passes; pass++) {
+        counts[pass][((u >>> (pass * bits)) & (buckets - 1)) + 1]++;
+      }
+    }
+    long[] from = keys;
+    long[] to = new long[count];
+    for (int pass = 0; pass < passes; pass++) {
+      int[] start = counts[pass];
+      int shift = pass * bits;
+      if (start[((upper(from[0]) >>> shift) & (buckets - 1)) + 1] == count) {
+        continue; // one digit for all: this pass would not move anything
+      }
+      for (int d = 0; d < buckets; d++) {
+        start[d + 1] += start[d];
+      }
+      for (int k = 0; k < count; k++) {
+        long key = from[k];
+        to[start[(upper(key) >>> shift) & (buckets - 1)]++] = key;
+      }
+      long[] swap = from;
+      from = to;
+      to = swap;
+    }
+    if (from != keys) {
+      System.arraycopy(from, 0, keys, 0, count);
+    }
+  }
+
+  /** The upper half of a key as an unsigned-ordered int (sign bit flipped). */
+  private static int upper(long key) {
+    return (int) (key >>> 32) ^ Integer.MIN_VALUE;
   }
 
   /** Maps a float's order onto signed int order (-0.0 just below +0.0). */

@@ -28,7 +28,8 @@ import java.util.logging.Logger;
  * state costs one byte per replaced weight and no session of its own.
  *
  * <p>Ownership: owns the session. Closed by its body after the last state on it; holds no reference
- * on the stem's mapped weights (the body does). Thread safe: immutable, and sessions run
+ * on the stem's mapped weights (the body does), but reads the base values to encode against from
+ * them, which is valid because the body outlives it. Thread safe: immutable, and sessions run
  * concurrently.
  */
 final class DeltaStem implements AutoCloseable {
@@ -37,12 +38,19 @@ final class DeltaStem implements AutoCloseable {
   private final OrtEnvironment env;
   private final OnnxModel stem;
   private final Set<String> tensors;
+  private final Map<String, OnnxTensor> mapped;
   private final OrtSession session;
 
-  private DeltaStem(OrtEnvironment env, OnnxModel stem, Set<String> tensors, OrtSession session) {
+  private DeltaStem(
+      OrtEnvironment env,
+      OnnxModel stem,
+      Set<String> tensors,
+      Map<String, OnnxTensor> mapped,
+      OrtSession session) {
     this.env = env;
     this.stem = stem;
     this.tensors = tensors;
+    this.mapped = mapped;
     this.session = session;
   }
 
@@ -64,7 +72,7 @@ final class DeltaStem implements AutoCloseable {
     Path deltaFile = graphFile.resolveSibling(fileName);
     DeltaInputs.add(stem, tensors).save(deltaFile);
     SessionFactory.Built built = factory.build(deltaFile, mapped, List.of(), Map.of());
-    return new DeltaStem(env, stem, Set.copyOf(tensors), built.session());
+    return new DeltaStem(env, stem, Set.copyOf(tensors), mapped.tensors(), built.session());
   }
 
   /** The session; valid while the body is referenced. */
@@ -82,8 +90,7 @@ final class DeltaStem implements AutoCloseable {
       if (!tensors.contains(t.name())) {
         throw new IllegalArgumentException(t.name() + " is not a delta input of this stem");
       }
-      Optional<DeltaCodec.Encoded> code =
-          DeltaCodec.encode(stem.floatTensor(t.name()).data(), t.data());
+      Optional<DeltaCodec.Encoded> code = DeltaCodec.encode(base(t.name()), t.data());
       if (code.isEmpty()) {
         return Optional.empty();
       }
@@ -104,6 +111,21 @@ final class DeltaStem implements AutoCloseable {
       feeds.values().forEach(OnnxTensor::close);
       throw e;
     }
+  }
+
+  /**
+   * The base values of {@code tensor}: copied from the stem's mapped weights when it is one of them
+   * (the graph would open and map the data file again on every patch), else read from the graph.
+   */
+  private float[] base(String tensor) {
+    OnnxTensor t = mapped.get(tensor);
+    if (t != null && t.getBufferRef().orElse(null) instanceof ByteBuffer bytes) {
+      FloatBuffer floats = bytes.duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer();
+      float[] out = new float[floats.remaining()];
+      floats.get(out);
+      return out;
+    }
+    return stem.floatTensor(tensor).data();
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.graft.plugin.bench;
 
+import dev.graft.plugin.config.ModelSettings;
 import dev.graft.plugin.runtime.ModelFile;
 import dev.graft.plugin.runtime.ModelRuntime;
 import dev.graft.plugin.runtime.OrtModelRuntime;
@@ -9,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -30,6 +32,12 @@ import org.openjdk.jmh.annotations.TearDown;
  * <ul>
  *   <li>{@code stem}: {@link SplitOrtModelRuntime#swapWeights}: a new stem session on the shared
  *       body; the old stem closes.
+ *   <li>{@code compact}: {@link SplitOrtModelRuntime#swapWeights} with {@code
+ *       option.graft.split.compact=true}: no session is built; the replaced tensors are encoded as
+ *       byte deltas over the base ({@code DeltaCodec}) and handed to ONNX Runtime as the input
+ *       tensors of the shared delta stem, which computes the patched weights in every inference.
+ *       Set-up opens each weight set once as a variant and fails unless all are compact, which also
+ *       builds the delta stem (once per model, not per patch) before any invocation.
  *   <li>{@code whole}: {@link OrtModelRuntime#swapWeights}: a new whole-model session, as before
  *       the split; the old session closes.
  *   <li>{@code reload}: the baseline: unload the model, then load the patched model file, as {@code
@@ -43,7 +51,7 @@ public class PatchBench {
   @Param({Subject.VGG, Subject.VIT})
   public String model;
 
-  @Param({"stem", "whole", "reload"})
+  @Param({"stem", "compact", "whole", "reload"})
   public String path;
 
   private Subject subject;
@@ -63,6 +71,7 @@ public class PatchBench {
       case "stem" ->
           runtime =
               SplitOrtModelRuntime.open(model, file, subject.settings("on"), work.resolve("cache"));
+      case "compact" -> runtime = openCompact(file, work);
       case "whole" -> runtime = OrtModelRuntime.open(model, file, subject.settings("off"));
       case "reload" -> {
         for (Weights w : variants) {
@@ -74,6 +83,30 @@ public class PatchBench {
         }
       }
       default -> throw new IllegalArgumentException(path);
+    }
+  }
+
+  private SplitOrtModelRuntime openCompact(ModelFile file, Path work) {
+    SplitOrtModelRuntime split =
+        SplitOrtModelRuntime.open(
+            model,
+            file,
+            ModelSettings.parse(
+                Map.of("option.graft.split", "on", "option.graft.split.compact", "true"), "bench"),
+            work.resolve("cache"));
+    try {
+      for (Weights w : variants) {
+        try (SplitOrtModelRuntime.Variant v = split.openVariant(w)) {
+          if (!v.isCompact()) {
+            throw new IllegalStateException(
+                model + ": weights " + w.label() + " do not encode as byte deltas");
+          }
+        }
+      }
+      return split;
+    } catch (RuntimeException e) {
+      split.close();
+      throw e;
     }
   }
 
