@@ -11,9 +11,10 @@ import io.grpc.netty.shaded.io.netty.buffer.PooledByteBufAllocator;
  * fill a 2 MiB chunk past the pool's 25% mark; the chunk is then freed as soon as it empties, so
  * almost every large request mapped, zeroed and unmapped a fresh 2 MiB chunk (measured: a third of
  * the event loop's CPU per 588 KiB request). In 8 MiB chunks the same traffic stays in the chunk
- * the pool keeps. The pool holds at least one chunk per arena it has used (16 MiB at most while
- * idle); chunks beyond that are freed when they empty. One pool per process, like grpc-java's, so
- * that servers started and stopped in one JVM (tests) do not each keep chunks.
+ * the pool keeps: a chunk that was never more than a quarter full stays when it empties (so an idle
+ * pool typically holds one per arena, 16 MiB), fuller ones are freed when they empty. One pool per
+ * process, like grpc-java's, so that servers started and stopped in one JVM (tests) do not each
+ * keep chunks.
  */
 final class NetworkBuffers {
   /** 8 KiB pages, 2^10 of them per chunk: 8 MiB. */
