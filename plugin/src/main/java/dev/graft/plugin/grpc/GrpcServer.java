@@ -5,6 +5,7 @@ import dev.graft.plugin.kserve.KServeInference;
 import dev.graft.plugin.metrics.Metrics;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
@@ -22,10 +23,11 @@ import java.util.logging.Logger;
  * The KServe v2 gRPC endpoint: a grpc-java server (its own shaded Netty) on {@code grpc_address}.
  *
  * <p>Owns the server and its small executor (two daemon threads that decode messages and answer
- * health and metadata calls; inference is handed to the plugin's worker pool). Messages larger than
- * {@code max_request_size} are refused by grpc-java with {@code RESOURCE_EXHAUSTED}. {@link #close}
- * stops accepting calls, lets running calls finish for up to five seconds, then cancels the rest;
- * it is idempotent.
+ * health and metadata calls; inference is handed to the plugin's worker pool). Its connections take
+ * their buffers from {@link NetworkBuffers} (chunks that large tensors do not churn). Messages
+ * larger than {@code max_request_size} are refused by grpc-java with {@code RESOURCE_EXHAUSTED}.
+ * {@link #close} stops accepting calls, lets running calls finish for up to five seconds, then
+ * cancels the rest; it is idempotent.
  */
 public final class GrpcServer implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(GrpcServer.class.getName());
@@ -62,6 +64,7 @@ public final class GrpcServer implements AutoCloseable {
     Server server =
         NettyServerBuilder.forAddress(bind)
             .executor(executor)
+            .withChildOption(ChannelOption.ALLOCATOR, NetworkBuffers.allocator())
             .maxInboundMessageSize((int) Math.min(maxMessageBytes, Integer.MAX_VALUE))
             .addService(new KServeGrpcService(kserve, workers, metrics))
             .build();

@@ -5,9 +5,11 @@ import dev.graft.onnx.FloatTensor;
 import dev.graft.plugin.grpc.proto.GRPCInferenceServiceGrpc;
 import dev.graft.plugin.grpc.proto.ModelInferRequest;
 import dev.graft.plugin.grpc.proto.ModelInferResponse;
-import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.buffer.PooledByteBufAllocator;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -23,11 +25,29 @@ import java.util.concurrent.atomic.AtomicInteger;
  * KServe v2 gRPC {@code ModelInfer} with {@code raw_input_contents}, grpc-java blocking stubs over
  * {@code channels} channels (HTTP/2 connections), calls spread over them round robin: one channel
  * multiplexes every caller over one connection and one client event loop, several spread them like
- * REST's connection per caller. Requests are built once per input object. Owns its channels; the
- * adapter's management calls go over REST ({@code adapter} may be null: no {@link #patch}). Thread
- * safe.
+ * REST's connection per caller; their buffers come from a pool with 8 MiB chunks ({@link
+ * #BUFFERS}). Requests are built once per input object. Owns its channels; the adapter's management
+ * calls go over REST ({@code adapter} may be null: no {@link #patch}). Thread safe.
  */
 final class GrpcLoad implements ServedLoad {
+  /**
+   * The channels' buffers: Netty's pool with 8 MiB chunks (docs/http-api.md, "Large tensors").
+   * grpc-java's default pool cuts 2 MiB chunks, and a 588 KiB request framed into one buffer takes
+   * a fresh chunk that is freed again when the request is sent: a 2 MiB map, zeroing and unmap per
+   * ViT request. A client can choose this, as here, or set the system property {@code
+   * io.grpc.netty.shaded.io.netty.allocator.maxOrder=10}.
+   */
+  private static final PooledByteBufAllocator BUFFERS =
+      new PooledByteBufAllocator(
+          true,
+          0,
+          PooledByteBufAllocator.defaultNumDirectArena(),
+          8192,
+          10,
+          PooledByteBufAllocator.defaultSmallCacheSize(),
+          PooledByteBufAllocator.defaultNormalCacheSize(),
+          PooledByteBufAllocator.defaultUseCacheForAllThreads());
+
   private final List<ManagedChannel> channels = new ArrayList<>();
   private final List<GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub> stubs =
       new ArrayList<>();
@@ -43,8 +63,9 @@ final class GrpcLoad implements ServedLoad {
     this.adapter = adapter;
     for (int i = 0; i < channels; i++) {
       ManagedChannel c =
-          Grpc.newChannelBuilderForAddress(host, port, InsecureChannelCredentials.create())
+          NettyChannelBuilder.forAddress(host, port, InsecureChannelCredentials.create())
               .maxInboundMessageSize(64 << 20)
+              .withOption(ChannelOption.ALLOCATOR, BUFFERS)
               .build();
       this.channels.add(c);
       stubs.add(GRPCInferenceServiceGrpc.newBlockingStub(c));
