@@ -6,6 +6,7 @@ import dev.graft.onnx.OnnxModel;
 import dev.graft.onnx.rws.Fingerprint;
 import dev.graft.onnx.rws.ModelWeights;
 import dev.graft.onnx.rws.RwsPatch;
+import dev.graft.plugin.runtime.ByteDeltas;
 import dev.graft.plugin.runtime.ModelRuntime;
 import dev.graft.plugin.runtime.Weights;
 import java.util.ArrayList;
@@ -274,6 +275,12 @@ public final class ModelAdapters {
       return Weights.base();
     }
     List<FloatTensor> patched = RwsPatch.apply(this::baseTensor, terms);
+    if (terms.size() == 1 && runtime.takesByteDeltas()) {
+      // one signature's change is already byte deltas: spare the runtime the search for them
+      RwsPatch.Term t = terms.get(0);
+      return new Weights(
+          label(set), patched, ByteDeltas.of(t.signature(), t.alpha()).orElse(Map.of()));
+    }
     return new Weights(label(set), patched);
   }
 

@@ -85,10 +85,24 @@ final class DeltaStem implements AutoCloseable {
    * tensors, or empty when a tensor needs more than 256 deltas. The caller owns the tensors.
    */
   Optional<Map<String, OnnxTensor>> encode(List<FloatTensor> overrides) throws OrtException {
+    return encode(overrides, Map.of());
+  }
+
+  /**
+   * As {@link #encode(List)}, taking each tensor's deltas from {@code known} where it has them
+   * (their index must have the tensor's element count) instead of searching for them.
+   */
+  Optional<Map<String, OnnxTensor>> encode(
+      List<FloatTensor> overrides, Map<String, ByteDeltas> known) throws OrtException {
     Map<String, DeltaCodec.Encoded> codes = new LinkedHashMap<>();
     for (FloatTensor t : overrides) {
       if (!tensors.contains(t.name())) {
         throw new IllegalArgumentException(t.name() + " is not a delta input of this stem");
+      }
+      ByteDeltas given = known.get(t.name());
+      if (given != null && given.index().length == t.data().length) {
+        codes.put(t.name(), new DeltaCodec.Encoded(given.table(), given.index()));
+        continue;
       }
       Optional<DeltaCodec.Encoded> code = DeltaCodec.encode(base(t.name()), t.data());
       if (code.isEmpty()) {

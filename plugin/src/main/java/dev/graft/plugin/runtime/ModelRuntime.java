@@ -95,6 +95,14 @@ public interface ModelRuntime extends AutoCloseable {
   }
 
   /**
+   * Whether this runtime stores weights as byte deltas ({@link Weights#deltas}) and so gains from
+   * being given them; false by default.
+   */
+  default boolean takesByteDeltas() {
+    return false;
+  }
+
+  /**
    * An estimate of the bytes of weights this model holds in memory (all live weight states); 0 when
    * unknown.
    */

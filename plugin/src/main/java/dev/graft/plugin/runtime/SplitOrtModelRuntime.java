@@ -167,6 +167,11 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
   }
 
   @Override
+  public boolean takesByteDeltas() {
+    return compact;
+  }
+
+  @Override
   public Map<String, Object> describe() {
     Map<String, Object> v = OrtModelRuntime.describe(settings);
     v.put("layout", layout.toMap());
@@ -715,7 +720,7 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
     } catch (GraftException e) {
       return null; // e.g. a tensor a subgraph reads: these weights get a stem of their own
     }
-    Optional<Map<String, OnnxTensor>> deltas = stem.encode(weights.overrides());
+    Optional<Map<String, OnnxTensor>> deltas = stem.encode(weights.overrides(), weights.deltas());
     if (deltas.isEmpty()) {
       return null;
     }

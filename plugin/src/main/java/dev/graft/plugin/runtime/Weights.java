@@ -2,6 +2,7 @@ package dev.graft.plugin.runtime;
 
 import dev.graft.onnx.FloatTensor;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One exact set of weights for a model: the base with some tensors replaced.
@@ -10,13 +11,22 @@ import java.util.List;
  *     mean equal weights
  * @param overrides the replaced tensors; every other tensor is the base's. The tensors' arrays are
  *     owned by this value and must not be modified.
+ * @param deltas for some overrides, their change as byte deltas over the base ({@link ByteDeltas}:
+ *     {@code base + table[index]} has exactly the override's bits), which a runtime storing compact
+ *     states can take instead of searching for them; empty when unknown
  */
-public record Weights(String label, List<FloatTensor> overrides) {
+public record Weights(String label, List<FloatTensor> overrides, Map<String, ByteDeltas> deltas) {
   /** The label of the unpatched model. */
   public static final String BASE_LABEL = "base";
 
   public Weights {
     overrides = List.copyOf(overrides);
+    deltas = Map.copyOf(deltas);
+  }
+
+  /** Weights without known byte deltas. */
+  public Weights(String label, List<FloatTensor> overrides) {
+    this(label, overrides, Map.of());
   }
 
   /** The base weights: nothing replaced. */

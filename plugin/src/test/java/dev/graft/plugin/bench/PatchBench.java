@@ -33,11 +33,12 @@ import org.openjdk.jmh.annotations.TearDown;
  *   <li>{@code stem}: {@link SplitOrtModelRuntime#swapWeights}: a new stem session on the shared
  *       body; the old stem closes.
  *   <li>{@code compact}: {@link SplitOrtModelRuntime#swapWeights} with {@code
- *       option.graft.split.compact=true}: no session is built; the replaced tensors are encoded as
- *       byte deltas over the base ({@code DeltaCodec}) and handed to ONNX Runtime as the input
- *       tensors of the shared delta stem, which computes the patched weights in every inference.
- *       Set-up opens each weight set once as a variant and fails unless all are compact, which also
- *       builds the delta stem (once per model, not per patch) before any invocation.
+ *       option.graft.split.compact=true}: no session is built; the replaced tensors' byte deltas
+ *       over the base, given with the weights as a server gives them for one attached signature
+ *       ({@code Weights.deltas}, {@code ByteDeltas}), become the input tensors of the shared delta
+ *       stem, which computes the patched weights in every inference. Set-up opens each weight set
+ *       once as a variant and fails unless all are compact, which also builds the delta stem (once
+ *       per model, not per patch) before any invocation.
  *   <li>{@code whole}: {@link OrtModelRuntime#swapWeights}: a new whole-model session, as before
  *       the split; the old session closes.
  *   <li>{@code reload}: the baseline: unload the model, then load the patched model file, as {@code

@@ -7,13 +7,16 @@ import dev.graft.onnx.gen.VitGenerator;
 import dev.graft.onnx.gen.VitSpec;
 import dev.graft.onnx.rws.RwsPatch;
 import dev.graft.plugin.config.ModelSettings;
+import dev.graft.plugin.runtime.ByteDeltas;
 import dev.graft.plugin.runtime.ModelFile;
 import dev.graft.plugin.runtime.Weights;
 import dev.graft.plugin.testing.Fixtures;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -96,36 +99,56 @@ record Subject(String key, Path file, List<String> patched, FloatTensor input) {
     return Map.of("input", input);
   }
 
-  /** {@link #VARIANTS} different weight sets: base + alpha_i * patch, alpha_i = 0.25 (i + 1). */
+  /**
+   * {@link #VARIANTS} different weight sets: base + alpha_i * patch, alpha_i = 0.25 (i + 1), each
+   * with its change as byte deltas ({@link Weights#deltas}), as a server makes them from one
+   * attached signature.
+   */
   List<Weights> variants(OnnxModel model) {
     List<Weights> out = new ArrayList<>();
     for (int i = 0; i < VARIANTS; i++) {
       double alpha = 0.25 * (i + 1);
-      out.add(new Weights(key + "@" + alpha, patch(model, alpha)));
+      Map<String, ByteDeltas> deltas = deltas(model, alpha);
+      List<FloatTensor> overrides = new ArrayList<>();
+      deltas.forEach(
+          (name, d) -> {
+            FloatTensor base = model.floatTensor(name);
+            overrides.add(new FloatTensor(name, base.dims(), d.apply(base.data())));
+          });
+      if (key.equals(VGG)) {
+        // the server's path: RwsPatch, the same values
+        List<FloatTensor> applied =
+            RwsPatch.apply(
+                model::floatTensor,
+                List.of(new RwsPatch.Term(Fixtures.signature("gaussian_noise"), alpha)));
+        for (int t = 0; t < applied.size(); t++) {
+          if (!Arrays.equals(applied.get(t).data(), overrides.get(t).data())) {
+            throw new IllegalStateException("byte deltas differ from RwsPatch on " + t);
+          }
+        }
+      }
+      out.add(new Weights(key + "@" + alpha, overrides, deltas));
     }
     return out;
   }
 
-  private List<FloatTensor> patch(OnnxModel model, double alpha) {
+  private Map<String, ByteDeltas> deltas(OnnxModel model, double alpha) {
     if (key.equals(VGG)) {
-      return RwsPatch.apply(
-          model::floatTensor,
-          List.of(new RwsPatch.Term(Fixtures.signature("gaussian_noise"), alpha)));
+      return ByteDeltas.of(Fixtures.signature("gaussian_noise"), alpha).orElseThrow();
     }
     // RWS-shaped: one signature of 256 quantisation levels, added as RwsPatch adds one term
     float[] levels = new float[256];
     for (int k = 0; k < levels.length; k++) {
       levels[k] = (float) (3e-3 * (k - 127.5) / 127.5);
     }
-    List<FloatTensor> out = new ArrayList<>();
+    Map<String, ByteDeltas> out = new LinkedHashMap<>();
     for (String name : patched) {
-      FloatTensor base = model.floatTensor(name);
-      float[] data = base.data().clone();
+      float[] delta = new float[model.floatTensor(name).data().length];
       SplittableRandom r = new SplittableRandom(name.hashCode());
-      for (int i = 0; i < data.length; i++) {
-        data[i] += (float) (alpha * levels[r.nextInt(levels.length)]);
+      for (int i = 0; i < delta.length; i++) {
+        delta[i] = levels[r.nextInt(levels.length)];
       }
-      out.add(new FloatTensor(name, base.dims(), data));
+      out.put(name, ByteDeltas.scaled(delta, alpha).orElseThrow());
     }
     return out;
   }

@@ -7,6 +7,7 @@ import dev.graft.onnx.FloatTensor;
 import dev.graft.onnx.OnnxModel;
 import dev.graft.onnx.WeightLayer;
 import dev.graft.onnx.rws.RwsPatch;
+import dev.graft.onnx.rws.RwsSignature;
 import dev.graft.plugin.config.ModelSettings;
 import dev.graft.plugin.testing.Fixtures;
 import java.nio.file.Files;
@@ -110,6 +111,40 @@ class CompactStatesTest {
           .as("the fallback stem is exact: bit for bit the offline-patched model")
           .containsExactly(offline(vit.withTensors(patch), x));
     }
+  }
+
+  @Test
+  void givenByteDeltasServeExactlyWhatTheSearchedOnesServe() {
+    OnnxModel vgg = Fixtures.vggModel("clean");
+    RwsSignature signature = Fixtures.signature("gaussian_noise");
+    List<FloatTensor> patch =
+        RwsPatch.apply(vgg::floatTensor, List.of(new RwsPatch.Term(signature, 0.8)));
+    Map<String, ByteDeltas> deltas = ByteDeltas.of(signature, 0.8).orElseThrow();
+    SplitOrtModelRuntime runtime = open(Fixtures.vgg("clean"));
+
+    try (SplitOrtModelRuntime.Variant searched = runtime.openVariant(new Weights("a", patch));
+        SplitOrtModelRuntime.Variant given = runtime.openVariant(new Weights("b", patch, deltas))) {
+      assertThat(given.isCompact()).isTrue();
+      float[] expected =
+          searched
+              .infer(Map.of("input", OrtModelRuntimeTest.batch()), java.util.Set.of())
+              .outputs()
+              .get(0)
+              .data();
+      assertThat(
+              given
+                  .infer(Map.of("input", OrtModelRuntimeTest.batch()), java.util.Set.of())
+                  .outputs()
+                  .get(0)
+                  .data())
+          .as("the same patched weights, so the same bits")
+          .containsExactly(expected);
+    }
+    runtime.swapWeights(new Weights("c", patch, deltas));
+    assertThat(runtime.currentState().isCompact()).isTrue();
+    assertClose(
+        OrtModelRuntimeTest.logits(runtime, OrtModelRuntimeTest.batch()),
+        offline(vgg.withTensors(patch), OrtModelRuntimeTest.batch()));
   }
 
   @Test

@@ -1,0 +1,75 @@
+package dev.graft.plugin.patch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.graft.onnx.FloatTensor;
+import dev.graft.onnx.rws.RwsSignature;
+import dev.graft.plugin.config.ModelSettings;
+import dev.graft.plugin.runtime.ModelFile;
+import dev.graft.plugin.runtime.SplitOrtModelRuntime;
+import dev.graft.plugin.runtime.Weights;
+import dev.graft.plugin.testing.Fixtures;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** On a runtime that stores compact states, one attached signature's weights carry byte deltas. */
+class CompactModelAdaptersTest {
+  @TempDir Path weightCache;
+
+  private static Adapter adapter(String name, String corruption, double alpha, boolean attached) {
+    RwsSignature s = Fixtures.signature(corruption);
+    SignatureSource.Loaded loaded = SignatureSource.fromBody(s.toByteArray());
+    return new Adapter(name, "vgg", loaded.source(), alpha, attached, false, loaded.signature());
+  }
+
+  @Test
+  void oneAttachedSignatureGivesByteDeltasForEveryTensorItReplaces() {
+    ModelFile file = ModelFile.read(Fixtures.vgg("clean"));
+    try (SplitOrtModelRuntime compact =
+        SplitOrtModelRuntime.open(
+            "vgg",
+            file,
+            ModelSettings.parse(
+                Map.of("option.graft.split", "on", "option.graft.split.compact", "true"), "test"),
+            weightCache)) {
+      ModelAdapters adapters = new ModelAdapters("vgg", file.model(), compact);
+      TreeMap<String, Adapter> one = new TreeMap<>();
+      one.put("noise", adapter("noise", "gaussian_noise", 0.75, true));
+      one.put("blur", adapter("blur", "gaussian_blur", 0.5, false)); // detached: not a term
+
+      Weights w = adapters.weightsOf(one);
+
+      assertThat(w.deltas().keySet())
+          .containsExactlyInAnyOrderElementsOf(
+              w.overrides().stream().map(FloatTensor::name).toList());
+      for (FloatTensor t : w.overrides()) {
+        float[] fromDeltas =
+            w.deltas().get(t.name()).apply(file.model().floatTensor(t.name()).data());
+        assertThat(fromDeltas).as(t.name()).containsExactly(t.data());
+      }
+
+      one.put("blur", one.get("blur").withAttached(true));
+      assertThat(adapters.weightsOf(one).deltas())
+          .as("two signatures' sum is not one table: the runtime searches")
+          .isEmpty();
+    }
+  }
+
+  @Test
+  void otherRuntimesGetNoByteDeltas() {
+    ModelFile file = ModelFile.read(Fixtures.vgg("clean"));
+    try (SplitOrtModelRuntime exact =
+        SplitOrtModelRuntime.open(
+            "vgg",
+            file,
+            ModelSettings.parse(Map.of("option.graft.split", "on"), "test"),
+            weightCache)) {
+      TreeMap<String, Adapter> one = new TreeMap<>();
+      one.put("noise", adapter("noise", "gaussian_noise", 0.75, true));
+      assertThat(new ModelAdapters("vgg", file.model(), exact).weightsOf(one).deltas()).isEmpty();
+    }
+  }
+}
