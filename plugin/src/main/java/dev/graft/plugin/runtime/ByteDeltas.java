@@ -8,21 +8,21 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A tensor's change in the form a compact state stores it, known without searching for it: {@code
- * patched[i] = base[i] + table[index[i] & 0xff]} (one float32 addition). One RWS signature applied
- * with scale {@code alpha} has this form directly: its delta takes at most 256 distinct values (its
- * quantisation levels), and {@code RwsPatch} adds {@code (float) (0.0 + alpha * d)} to each base
- * weight, so the table is that value for each distinct {@code d}. Handing these to a compact
- * runtime spares it {@code DeltaCodec}'s search (about 30 ns per weight), leaving only the tensors
- * to create.
+ * A tensor's change in the form a compact state stores it: {@code patched[i] = base[i] +
+ * table[index[i] & 0xff]} (one float32 addition). {@code DeltaCodec} searches for this form for any
+ * patched tensor; it is also known without a search for one RWS signature applied with scale {@code
+ * alpha} has this form directly: its delta takes at most 256 distinct values (its quantisation
+ * levels), and {@code RwsPatch} adds {@code (float) (0.0 + alpha * d)} to each base weight, so the
+ * table is that value for each distinct {@code d}. Handing these to a compact runtime spares it
+ * {@code DeltaCodec}'s search (about 30 ns per weight), leaving only the tensors to create.
  *
- * @param table at most 256 deltas
+ * @param table at most 256 deltas (none for an empty tensor)
  * @param index per element, the (unsigned) position of its delta in {@code table}
  */
 public record ByteDeltas(float[] table, byte[] index) {
   public ByteDeltas {
-    if (table.length == 0 || table.length > DeltaCodec.MAX_LEVELS) {
-      throw new IllegalArgumentException("a table holds 1 to 256 deltas, got " + table.length);
+    if (table.length > DeltaCodec.MAX_LEVELS) {
+      throw new IllegalArgumentException("a table holds at most 256 deltas, got " + table.length);
     }
   }
 
@@ -53,9 +53,6 @@ public record ByteDeltas(float[] table, byte[] index) {
         table[count++] = (float) (0.0 + alpha * delta[i]);
       }
       index[i] = (byte) slots[h];
-    }
-    if (count == 0) {
-      table[count++] = -0.0f; // an empty tensor: any table
     }
     return Optional.of(new ByteDeltas(Arrays.copyOf(table, count), index));
   }

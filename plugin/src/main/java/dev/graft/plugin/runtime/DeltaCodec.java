@@ -36,27 +36,10 @@ final class DeltaCodec {
   private DeltaCodec() {}
 
   /**
-   * A patched tensor as deltas over its base.
-   *
-   * @param table the distinct deltas, at most {@link #MAX_LEVELS}
-   * @param index per element, the (unsigned) position in {@code table} of its delta
-   */
-  record Encoded(float[] table, byte[] index) {
-    /** The patched values: {@code base[i] + table[index[i]]}. */
-    float[] decode(float[] base) {
-      float[] out = new float[base.length];
-      for (int i = 0; i < base.length; i++) {
-        out[i] = base[i] + table[index[i] & 0xff];
-      }
-      return out;
-    }
-  }
-
-  /**
    * Encodes {@code patched} over {@code base}, or returns empty when more than {@link #MAX_LEVELS}
    * deltas would be needed or a value is not finite.
    */
-  static Optional<Encoded> encode(float[] base, float[] patched) {
+  static Optional<ByteDeltas> encode(float[] base, float[] patched) {
     if (base.length != patched.length) {
       throw new IllegalArgumentException(
           "base has " + base.length + " elements, patched " + patched.length);
@@ -118,7 +101,7 @@ final class DeltaCodec {
         return Optional.empty();
       }
     }
-    return Optional.of(new Encoded(table, index));
+    return Optional.of(new ByteDeltas(table, index));
   }
 
   /**
@@ -129,7 +112,7 @@ final class DeltaCodec {
    * must be exactly zero, so a zero {@code p} gets the single delta {@code p - b}, as does an
    * interval holding no float32.
    */
-  private static void interval(float b, float p, float[] lo, float[] hi, int i) {
+  static void interval(float b, float p, float[] lo, float[] hi, int i) {
     float exact = p - b;
     if (p == 0) {
       lo[i] = exact;
@@ -216,12 +199,13 @@ final class DeltaCodec {
   }
 
   /** Maps a float's order onto signed int order (-0.0 just below +0.0). */
-  private static int sortable(float f) {
+  static int sortable(float f) {
     int bits = Float.floatToRawIntBits(f);
     return bits ^ ((bits >> 31) & 0x7fffffff);
   }
 
-  private static int firstAtLeast(float[] sorted, int count, float value) {
+  /** The first position of {@code sorted[0, count)} holding a value of at least {@code value}. */
+  static int firstAtLeast(float[] sorted, int count, float value) {
     int a = 0;
     int b = count;
     while (a < b) {

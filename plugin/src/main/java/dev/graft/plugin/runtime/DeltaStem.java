@@ -94,17 +94,17 @@ final class DeltaStem implements AutoCloseable {
    */
   Optional<Map<String, OnnxTensor>> encode(
       List<FloatTensor> overrides, Map<String, ByteDeltas> known) throws OrtException {
-    Map<String, DeltaCodec.Encoded> codes = new LinkedHashMap<>();
+    Map<String, ByteDeltas> codes = new LinkedHashMap<>();
     for (FloatTensor t : overrides) {
       if (!tensors.contains(t.name())) {
         throw new IllegalArgumentException(t.name() + " is not a delta input of this stem");
       }
       ByteDeltas given = known.get(t.name());
       if (given != null && given.index().length == t.data().length) {
-        codes.put(t.name(), new DeltaCodec.Encoded(given.table(), given.index()));
+        codes.put(t.name(), given);
         continue;
       }
-      Optional<DeltaCodec.Encoded> code = DeltaCodec.encode(base(t.name()), t.data());
+      Optional<ByteDeltas> code = DeltaCodec.encode(base(t.name()), t.data());
       if (code.isEmpty()) {
         return Optional.empty();
       }
@@ -113,7 +113,7 @@ final class DeltaStem implements AutoCloseable {
     Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
     try {
       for (FloatTensor t : overrides) {
-        DeltaCodec.Encoded code = codes.get(t.name());
+        ByteDeltas code = codes.get(t.name());
         feeds.put(DeltaInputs.indexInput(t.name()), indexTensor(env, code.index(), t.dims()));
         feeds.put(
             DeltaInputs.tableInput(t.name()),

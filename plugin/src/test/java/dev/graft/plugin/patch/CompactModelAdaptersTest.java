@@ -25,16 +25,21 @@ class CompactModelAdaptersTest {
     return new Adapter(name, "vgg", loaded.source(), alpha, attached, false, loaded.signature());
   }
 
+  private final ModelFile file = ModelFile.read(Fixtures.vgg("clean"));
+
+  /** The split VGG, storing compact states or exact stems. */
+  private SplitOrtModelRuntime open(String compact) {
+    return SplitOrtModelRuntime.open(
+        "vgg",
+        file,
+        ModelSettings.parse(
+            Map.of("option.graft.split", "on", "option.graft.split.compact", compact), "test"),
+        weightCache);
+  }
+
   @Test
   void oneAttachedSignatureGivesByteDeltasForEveryTensorItReplaces() {
-    ModelFile file = ModelFile.read(Fixtures.vgg("clean"));
-    try (SplitOrtModelRuntime compact =
-        SplitOrtModelRuntime.open(
-            "vgg",
-            file,
-            ModelSettings.parse(
-                Map.of("option.graft.split", "on", "option.graft.split.compact", "true"), "test"),
-            weightCache)) {
+    try (SplitOrtModelRuntime compact = open("true")) {
       ModelAdapters adapters = new ModelAdapters("vgg", file.model(), compact);
       TreeMap<String, Adapter> one = new TreeMap<>();
       one.put("noise", adapter("noise", "gaussian_noise", 0.75, true));
@@ -60,13 +65,7 @@ class CompactModelAdaptersTest {
 
   @Test
   void otherRuntimesGetNoByteDeltas() {
-    ModelFile file = ModelFile.read(Fixtures.vgg("clean"));
-    try (SplitOrtModelRuntime exact =
-        SplitOrtModelRuntime.open(
-            "vgg",
-            file,
-            ModelSettings.parse(Map.of("option.graft.split", "on"), "test"),
-            weightCache)) {
+    try (SplitOrtModelRuntime exact = open("false")) {
       TreeMap<String, Adapter> one = new TreeMap<>();
       one.put("noise", adapter("noise", "gaussian_noise", 0.75, true));
       assertThat(new ModelAdapters("vgg", file.model(), exact).weightsOf(one).deltas()).isEmpty();

@@ -55,10 +55,10 @@ class DeltaCodecTest {
     float[] base = gaussian(200_000, 1);
     float[] patched = patched(base, levels(256, 3e-3), 0.75, 2);
 
-    DeltaCodec.Encoded code = DeltaCodec.encode(base, patched).orElseThrow();
+    ByteDeltas code = DeltaCodec.encode(base, patched).orElseThrow();
 
     assertThat(code.table().length).as("at most one delta per level").isLessThanOrEqualTo(256);
-    assertBitExact(code.decode(base), patched);
+    assertBitExact(code.apply(base), patched);
   }
 
   @Test
@@ -66,9 +66,9 @@ class DeltaCodecTest {
     float[] base = {-0.0f, 0.0f, 1.5f, -2.25f, 1e-3f};
     float[] patched = {-0.0f, 0.0f, 1.5f + 0.125f, -2.25f, 1e-3f};
 
-    DeltaCodec.Encoded code = DeltaCodec.encode(base, patched).orElseThrow();
+    ByteDeltas code = DeltaCodec.encode(base, patched).orElseThrow();
 
-    assertBitExact(code.decode(base), patched);
+    assertBitExact(code.apply(base), patched);
     assertThat(code.table()).as("one delta and the no-change delta").hasSize(2);
   }
 
@@ -77,7 +77,7 @@ class DeltaCodecTest {
     float[] base = {0.5f, -Float.MIN_VALUE, 3 * Float.MIN_NORMAL, 7f};
     float[] patched = {0.0f, Float.MIN_VALUE, Float.MIN_NORMAL / 4, -7f};
 
-    assertBitExact(DeltaCodec.encode(base, patched).orElseThrow().decode(base), patched);
+    assertBitExact(DeltaCodec.encode(base, patched).orElseThrow().apply(base), patched);
   }
 
   @Test
@@ -106,8 +106,8 @@ class DeltaCodecTest {
 
   /** Asserts equal tables (bit for bit) and indices, or both empty; returns whether encoded. */
   private static boolean assertSameAsComparisonSort(float[] base, float[] patched, String what) {
-    Optional<DeltaCodec.Encoded> expected = ComparisonSortDeltaCodec.encode(base, patched);
-    Optional<DeltaCodec.Encoded> actual = DeltaCodec.encode(base, patched);
+    Optional<ByteDeltas> expected = ComparisonSortDeltaCodec.encode(base, patched);
+    Optional<ByteDeltas> actual = DeltaCodec.encode(base, patched);
     assertThat(actual.isPresent())
         .as("%s: encoded by the comparison-sort encoder: %s", what, expected.isPresent())
         .isEqualTo(expected.isPresent());
@@ -120,7 +120,7 @@ class DeltaCodecTest {
     assertThat(actual.get().index())
         .as("%s: the same index", what)
         .isEqualTo(expected.get().index());
-    assertBitExact(actual.get().decode(base), patched);
+    assertBitExact(actual.get().apply(base), patched);
     return true;
   }
 
@@ -234,7 +234,7 @@ class DeltaCodecTest {
     float[] base = {0f, 0f, 0f, 1024f};
     float[] patched = {0.6f * ulp, 1.0f * ulp, 1.4f * ulp, 1024f + ulp};
 
-    DeltaCodec.Encoded code = DeltaCodec.encode(base, patched).orElseThrow();
+    ByteDeltas code = DeltaCodec.encode(base, patched).orElseThrow();
 
     assertThat(code.table())
         .as("the three exact deltas")
