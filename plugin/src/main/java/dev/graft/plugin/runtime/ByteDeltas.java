@@ -10,11 +10,11 @@ import java.util.Optional;
 /**
  * A tensor's change in the form a compact state stores it: {@code patched[i] = base[i] +
  * table[index[i] & 0xff]} (one float32 addition). {@code DeltaCodec} searches for this form for any
- * patched tensor; it is also known without a search for one RWS signature applied with scale {@code
- * alpha} has this form directly: its delta takes at most 256 distinct values (its quantisation
- * levels), and {@code RwsPatch} adds {@code (float) (0.0 + alpha * d)} to each base weight, so the
- * table is that value for each distinct {@code d}. Handing these to a compact runtime spares it
- * {@code DeltaCodec}'s search (about 30 ns per weight), leaving only the tensors to create.
+ * patched tensor. One RWS signature applied with scale {@code alpha} has this form without a
+ * search: its delta takes at most 256 distinct values (its quantisation levels), and {@code
+ * RwsPatch} adds {@code (float) (0.0 + alpha * d)} to each base weight, so the table is that value
+ * for each distinct {@code d}. Handing these to a compact runtime spares it {@code DeltaCodec}'s
+ * search (about 30 ns per weight), leaving only the tensors to create.
  *
  * @param table at most 256 deltas (none for an empty tensor)
  * @param index per element, the (unsigned) position of its delta in {@code table}
