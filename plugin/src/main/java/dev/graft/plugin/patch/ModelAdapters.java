@@ -6,16 +6,19 @@ import dev.graft.onnx.OnnxModel;
 import dev.graft.onnx.rws.Fingerprint;
 import dev.graft.onnx.rws.ModelWeights;
 import dev.graft.onnx.rws.RwsPatch;
-import dev.graft.plugin.runtime.ByteDeltas;
+import dev.graft.onnx.rws.RwsSignature;
+import dev.graft.plugin.runtime.DeltaLevels;
 import dev.graft.plugin.runtime.ModelRuntime;
 import dev.graft.plugin.runtime.Weights;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.locks.ReentrantLock;
@@ -49,6 +52,10 @@ public final class ModelAdapters {
   // written under lock; an immutable sorted map
   private volatile SortedMap<String, Adapter> adapters = Collections.emptySortedMap();
   private volatile Journal journal = next -> {}; // written under lock
+  // each registered signature's byte-delta levels (empty when it has none), by identity, so every
+  // scale of a signature hands the runtime the same index arrays; pruned with every change
+  private final Map<RwsSignature, Map<String, DeltaLevels>> levels =
+      Collections.synchronizedMap(new IdentityHashMap<>());
 
   /**
    * Persists an adapter set before it goes live (write-ahead). Called with the change lock held,
@@ -124,6 +131,7 @@ public final class ModelAdapters {
         runtime.swapWeights(weightsOf(frozen));
       }
       adapters = frozen;
+      forgetUnregisteredLevels();
     } finally {
       lock.unlock();
     }
@@ -266,6 +274,14 @@ public final class ModelAdapters {
       }
     }
     adapters = next;
+    forgetUnregisteredLevels();
+  }
+
+  /** Drops the levels of signatures no adapter has any more. Caller holds lock. */
+  private void forgetUnregisteredLevels() {
+    Set<RwsSignature> registered = Collections.newSetFromMap(new IdentityHashMap<>());
+    adapters.values().forEach(a -> registered.add(a.signature()));
+    levels.keySet().retainAll(registered);
   }
 
   /** The weights an adapter set makes (computed from the base; see the class comment). */
@@ -278,8 +294,9 @@ public final class ModelAdapters {
     if (terms.size() == 1 && runtime.takesByteDeltas()) {
       // one signature's change is already byte deltas: spare the runtime the search for them
       RwsPatch.Term t = terms.get(0);
-      return new Weights(
-          label(set), patched, ByteDeltas.of(t.signature(), t.alpha()).orElse(Map.of()));
+      Map<String, DeltaLevels> l =
+          levels.computeIfAbsent(t.signature(), s -> DeltaLevels.of(s).orElse(Map.of()));
+      return new Weights(label(set), patched, DeltaLevels.scaled(l, t.alpha()));
     }
     return new Weights(label(set), patched);
   }

@@ -1,9 +1,6 @@
 package dev.graft.plugin.runtime;
 
-import dev.graft.onnx.FloatTensor;
 import dev.graft.onnx.rws.RwsSignature;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 
@@ -13,8 +10,8 @@ import java.util.Optional;
  * patched tensor. One RWS signature applied with scale {@code alpha} has this form without a
  * search: its delta takes at most 256 distinct values (its quantisation levels), and {@code
  * RwsPatch} adds {@code (float) (0.0 + alpha * d)} to each base weight, so the table is that value
- * for each distinct {@code d}. Handing these to a compact runtime spares it {@code DeltaCodec}'s
- * search (about 30 ns per weight), leaving only the tensors to create.
+ * for each distinct {@code d} ({@link DeltaLevels}). Handing these to a compact runtime spares it
+ * {@code DeltaCodec}'s search (about 30 ns per weight), leaving only the tensors to create.
  *
  * @param table at most 256 deltas (none for an empty tensor)
  * @param index per element, the (unsigned) position of its delta in {@code table}
@@ -31,30 +28,7 @@ public record ByteDeltas(float[] table, byte[] index) {
    * delta}, or empty when the delta takes more than 256 distinct values.
    */
   public static Optional<ByteDeltas> scaled(float[] delta, double alpha) {
-    // distinct float bit patterns of delta -> table position, in a small open-addressing table
-    int[] keys = new int[1024];
-    short[] slots = new short[1024];
-    Arrays.fill(slots, (short) -1);
-    float[] table = new float[DeltaCodec.MAX_LEVELS];
-    byte[] index = new byte[delta.length];
-    int count = 0;
-    for (int i = 0; i < delta.length; i++) {
-      int bits = Float.floatToRawIntBits(delta[i]);
-      int h = (bits * 0x9E3779B1) >>> 22;
-      while (slots[h] >= 0 && keys[h] != bits) {
-        h = (h + 1) & 1023;
-      }
-      if (slots[h] < 0) {
-        if (count == DeltaCodec.MAX_LEVELS) {
-          return Optional.empty();
-        }
-        keys[h] = bits;
-        slots[h] = (short) count;
-        table[count++] = (float) (0.0 + alpha * delta[i]);
-      }
-      index[i] = (byte) slots[h];
-    }
-    return Optional.of(new ByteDeltas(Arrays.copyOf(table, count), index));
+    return DeltaLevels.of(delta).map(l -> l.scaled(alpha));
   }
 
   /**
@@ -62,15 +36,7 @@ public record ByteDeltas(float[] table, byte[] index) {
    * has more than 256 distinct delta values.
    */
   public static Optional<Map<String, ByteDeltas>> of(RwsSignature signature, double alpha) {
-    Map<String, ByteDeltas> out = new LinkedHashMap<>();
-    for (FloatTensor d : signature.deltas()) {
-      Optional<ByteDeltas> b = scaled(d.data(), alpha);
-      if (b.isEmpty()) {
-        return Optional.empty();
-      }
-      out.put(d.name(), b.get());
-    }
-    return Optional.of(out);
+    return DeltaLevels.of(signature).map(l -> DeltaLevels.scaled(l, alpha));
   }
 
   /** The patched values: {@code base[i] + table[index[i]]}. */

@@ -13,6 +13,13 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,19 +34,34 @@ import java.util.logging.Logger;
  * exactly these tensors runs this session with its own byte deltas ({@link DeltaCodec}), so such a
  * state costs one byte per replaced weight and no session of its own.
  *
- * <p>Ownership: owns the session. Closed by its body after the last state on it; holds no reference
- * on the stem's mapped weights (the body does), but reads the base values to encode against from
- * them, which is valid because the body outlives it. Thread safe: immutable, and sessions run
- * concurrently.
+ * <p>Ownership: owns the session and one reference on each kept index tensor. Closed by its body
+ * after the last state on it; holds no reference on the stem's mapped weights (the body does), but
+ * reads the base values to encode against from them, which is valid because the body outlives it.
+ * Thread safe: the kept indexes and idle tables are guarded by this object's monitor, and sessions
+ * run concurrently.
  */
 final class DeltaStem implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(DeltaStem.class.getName());
 
+  /** Index bytes kept for reuse across states; beyond, the least recently used go. */
+  static final long KEPT_INDEX_BYTES = 32L << 20;
+
+  /** Idle sets of table tensors kept for the next states. */
+  static final int IDLE_TABLE_SETS = 4;
+
   private final OrtEnvironment env;
   private final OnnxModel stem;
-  private final Set<String> tensors;
   private final Map<String, OnnxTensor> mapped;
   private final OrtSession session;
+  private final Set<String> stemInputs;
+  // identity keys (arrays do not override equals), least recently used first
+  private final LinkedHashMap<byte[], SharedTensor> keptIndexes =
+      new LinkedHashMap<>(16, 0.75f, true);
+  private long keptBytes;
+  private final ArrayDeque<Tables> idleTables = new ArrayDeque<>();
+  private boolean closed;
+  private final Map<String, String> indexInputs = new HashMap<>(); // by tensor
+  private final Map<String, String> tableInputs = new LinkedHashMap<>(); // by tensor
 
   private DeltaStem(
       OrtEnvironment env,
@@ -49,9 +71,16 @@ final class DeltaStem implements AutoCloseable {
       OrtSession session) {
     this.env = env;
     this.stem = stem;
-    this.tensors = tensors;
     this.mapped = mapped;
     this.session = session;
+    Set<String> own = new HashSet<>(session.getInputNames());
+    for (String t : tensors) {
+      indexInputs.put(t, DeltaInputs.indexInput(t));
+      tableInputs.put(t, DeltaInputs.tableInput(t));
+      own.remove(DeltaInputs.indexInput(t));
+      own.remove(DeltaInputs.tableInput(t));
+    }
+    this.stemInputs = Set.copyOf(own);
   }
 
   /**
@@ -82,48 +111,204 @@ final class DeltaStem implements AutoCloseable {
 
   /**
    * The byte deltas of {@code overrides} (which replace exactly this stem's tensors) as input
-   * tensors, or empty when a tensor needs more than 256 deltas. The caller owns the tensors.
+   * tensors, or empty when a tensor needs more than 256 deltas; the caller owns the feeds. Each
+   * tensor's deltas come from {@code known} where it has them (their index must have the tensor's
+   * element count), else from a search ({@link DeltaCodec}). A known index's tensor is kept, keyed
+   * by the index array's identity, and shared by every state given the same array ({@link
+   * DeltaLevels#scaled} gives one array for every scale of a signature).
    */
-  Optional<Map<String, OnnxTensor>> encode(List<FloatTensor> overrides) throws OrtException {
-    return encode(overrides, Map.of());
+  Optional<Feeds> encode(List<FloatTensor> overrides, Map<String, ByteDeltas> known)
+      throws OrtException {
+    if (overrides.size() != indexInputs.size()) {
+      throw new IllegalArgumentException(
+          "this stem takes deltas for " + indexInputs.size() + " tensors, not " + overrides.size());
+    }
+    Feeds feeds = new Feeds(takeTables());
+    try {
+      for (FloatTensor t : overrides) {
+        String indexInput = indexInputs.get(t.name());
+        if (indexInput == null) {
+          throw new IllegalArgumentException(t.name() + " is not a delta input of this stem");
+        }
+        ByteDeltas code = known.get(t.name());
+        OnnxTensor index;
+        if (code != null && code.index().length == t.data().length) {
+          index = feeds.share(sharedIndex(code.index(), t.dims()));
+        } else {
+          Optional<ByteDeltas> searched = DeltaCodec.encode(base(t.name()), t.data());
+          if (searched.isEmpty()) {
+            feeds.close();
+            return Optional.empty();
+          }
+          code = searched.get();
+          index = feeds.own(indexTensor(env, code.index(), t.dims()));
+        }
+        feeds.inputs.put(indexInput, index);
+        feeds.tables.write(t.name(), code.table());
+      }
+      feeds.inputs.putAll(feeds.tables.tensors);
+      return Optional.of(feeds);
+    } catch (OrtException | RuntimeException e) {
+      feeds.close();
+      throw e;
+    }
+  }
+
+  /** The session's inputs that are not delta inputs: the stem's own. */
+  Set<String> stemInputs() {
+    return stemInputs;
+  }
+
+  /** An idle set of table tensors, or a new one. */
+  private Tables takeTables() throws OrtException {
+    synchronized (this) {
+      Tables idle = idleTables.poll();
+      if (idle != null) {
+        return idle;
+      }
+    }
+    return new Tables(env, tableInputs);
+  }
+
+  /** Keeps {@code tables} for the next state, or closes them. No inference may read them. */
+  private void giveBack(Tables tables) {
+    synchronized (this) {
+      if (!closed && idleTables.size() < IDLE_TABLE_SETS) {
+        idleTables.push(tables);
+        return;
+      }
+    }
+    tables.close();
   }
 
   /**
-   * As {@link #encode(List)}, taking each tensor's deltas from {@code known} where it has them
-   * (their index must have the tensor's element count) instead of searching for them.
+   * The kept tensor of {@code index}, with a reference for the caller; created (and the least
+   * recently used ones let go beyond {@link #KEPT_INDEX_BYTES}) when not kept yet.
    */
-  Optional<Map<String, OnnxTensor>> encode(
-      List<FloatTensor> overrides, Map<String, ByteDeltas> known) throws OrtException {
-    Map<String, ByteDeltas> codes = new LinkedHashMap<>();
-    for (FloatTensor t : overrides) {
-      if (!tensors.contains(t.name())) {
-        throw new IllegalArgumentException(t.name() + " is not a delta input of this stem");
-      }
-      ByteDeltas given = known.get(t.name());
-      if (given != null && given.index().length == t.data().length) {
-        codes.put(t.name(), given);
-        continue;
-      }
-      Optional<ByteDeltas> code = DeltaCodec.encode(base(t.name()), t.data());
-      if (code.isEmpty()) {
-        return Optional.empty();
-      }
-      codes.put(t.name(), code.get());
+  private synchronized SharedTensor sharedIndex(byte[] index, long[] dims) throws OrtException {
+    if (closed) {
+      throw new IllegalStateException("the delta stem is closed");
     }
-    Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
-    try {
-      for (FloatTensor t : overrides) {
-        ByteDeltas code = codes.get(t.name());
-        feeds.put(DeltaInputs.indexInput(t.name()), indexTensor(env, code.index(), t.dims()));
-        feeds.put(
-            DeltaInputs.tableInput(t.name()),
-            OnnxTensor.createTensor(
-                env, FloatBuffer.wrap(code.table()), new long[] {code.table().length}));
+    SharedTensor kept = keptIndexes.get(index);
+    if (kept != null && Arrays.equals(kept.tensor().getInfo().getShape(), dims)) {
+      kept.acquireHeld();
+      return kept;
+    }
+    SharedTensor created = new SharedTensor(indexTensor(env, index, dims));
+    SharedTensor replaced = keptIndexes.put(index, created);
+    keptBytes += index.length;
+    if (replaced != null) {
+      keptBytes -= replaced.bytes();
+      replaced.release();
+    }
+    Iterator<Map.Entry<byte[], SharedTensor>> eldest = keptIndexes.entrySet().iterator();
+    while (keptBytes > KEPT_INDEX_BYTES && eldest.hasNext()) {
+      SharedTensor t = eldest.next().getValue();
+      if (t != created) {
+        keptBytes -= t.bytes();
+        eldest.remove();
+        t.release();
       }
-      return Optional.of(feeds);
-    } catch (OrtException | RuntimeException e) {
-      feeds.values().forEach(OnnxTensor::close);
-      throw e;
+    }
+    created.acquireHeld();
+    return created;
+  }
+
+  /** The kept index tensors, for counting memory once. */
+  synchronized List<SharedTensor> keptIndexes() {
+    return List.copyOf(keptIndexes.values());
+  }
+
+  /**
+   * A table input for each delta input of the stem: 256 floats over a direct buffer that the tensor
+   * reads without a copy, so a new state writes its tables into an idle set instead of creating
+   * tensors (entries past a table's length are never selected). A set is written before its state
+   * is published and never after, and goes back to the idle sets only when no inference reads it.
+   * Not thread safe.
+   */
+  private static final class Tables implements AutoCloseable {
+    private final Map<String, FloatBuffer> buffers = new HashMap<>(); // by tensor
+    private final Map<String, OnnxTensor> tensors = new LinkedHashMap<>(); // by input
+
+    Tables(OrtEnvironment env, Map<String, String> inputs) throws OrtException {
+      try {
+        for (Map.Entry<String, String> e : inputs.entrySet()) {
+          FloatBuffer b =
+              ByteBuffer.allocateDirect(DeltaCodec.MAX_LEVELS * Float.BYTES)
+                  .order(ByteOrder.nativeOrder())
+                  .asFloatBuffer();
+          tensors.put(
+              e.getValue(), OnnxTensor.createTensor(env, b, new long[] {DeltaCodec.MAX_LEVELS}));
+          buffers.put(e.getKey(), b);
+        }
+      } catch (OrtException | RuntimeException e) {
+        close();
+        throw e;
+      }
+    }
+
+    void write(String tensor, float[] table) {
+      buffers.get(tensor).put(0, table);
+    }
+
+    long bytes() {
+      return (long) tensors.size() * DeltaCodec.MAX_LEVELS * Float.BYTES;
+    }
+
+    @Override
+    public void close() {
+      tensors.values().forEach(OnnxTensor::close);
+    }
+  }
+
+  /**
+   * A compact state's inputs to the delta stem: a set of tables, the index tensors it owns (found
+   * by search) and references on the kept indexes it shares. Not thread safe; closed once.
+   */
+  final class Feeds implements AutoCloseable {
+    private final Map<String, OnnxTensor> inputs = new HashMap<>();
+    private final List<OnnxTensor> owned = new ArrayList<>();
+    private final List<SharedTensor> shared = new ArrayList<>();
+    private final Tables tables;
+
+    private Feeds(Tables tables) {
+      this.tables = tables;
+    }
+
+    private OnnxTensor own(OnnxTensor t) {
+      owned.add(t);
+      return t;
+    }
+
+    private OnnxTensor share(SharedTensor t) {
+      shared.add(t);
+      return t.tensor();
+    }
+
+    /** The delta stem's inputs, by input name; valid until {@link #close}. */
+    Map<String, OnnxTensor> inputs() {
+      return Collections.unmodifiableMap(inputs);
+    }
+
+    /** The kept indexes these feeds hold references on. */
+    List<SharedTensor> shared() {
+      return Collections.unmodifiableList(shared);
+    }
+
+    /** Bytes of the tensors these feeds own (shared indexes not counted). */
+    long ownedBytes() {
+      long bytes = tables.bytes();
+      for (OnnxTensor t : owned) {
+        bytes += t.getInfo().getNumElements() * t.getInfo().type.size;
+      }
+      return bytes;
+    }
+
+    @Override
+    public void close() {
+      owned.forEach(OnnxTensor::close);
+      shared.forEach(SharedTensor::release);
+      giveBack(tables);
     }
   }
 
@@ -144,6 +329,14 @@ final class DeltaStem implements AutoCloseable {
 
   @Override
   public void close() {
+    synchronized (this) {
+      closed = true;
+      keptIndexes.values().forEach(SharedTensor::release);
+      keptIndexes.clear();
+      keptBytes = 0;
+      idleTables.forEach(Tables::close);
+      idleTables.clear();
+    }
     try {
       session.close();
     } catch (OrtException | RuntimeException e) {

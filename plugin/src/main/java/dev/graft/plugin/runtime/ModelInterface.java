@@ -16,6 +16,7 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -33,6 +34,7 @@ final class ModelInterface {
   private final String name;
   private final OnnxModel model;
   private final Map<String, TensorProto> initializers = new LinkedHashMap<>();
+  private final Map<String, long[]> floatShapes = new HashMap<>(); // of float32 initializers
   private final List<TensorSpec> inputs;
   private final List<TensorSpec> outputs;
 
@@ -41,6 +43,9 @@ final class ModelInterface {
     this.model = model;
     for (TensorProto t : model.proto().getGraph().getInitializerList()) {
       initializers.put(t.getName(), t);
+      if (t.getDataType() == TensorProto.DataType.FLOAT_VALUE) {
+        floatShapes.put(t.getName(), t.getDimsList().stream().mapToLong(Long::longValue).toArray());
+      }
     }
     this.inputs = List.copyOf(inputs);
     this.outputs = List.copyOf(outputs);
@@ -136,27 +141,32 @@ final class ModelInterface {
       if (!seen.add(t.name())) {
         throw GraftException.invalid("%s: tensor %s is replaced twice", name, t.name());
       }
-      TensorProto init = initializers.get(t.name());
-      if (init == null) {
-        throw GraftException.precondition(
-            model.tensors().containsKey(t.name())
-                ? "%s: tensor %s is a Constant node output, not an initializer; it cannot be"
-                    + " replaced on a live session"
-                : "%s has no initializer named %s",
-            name,
-            t.name());
+      long[] dims = floatShapes.get(t.name());
+      if (dims == null) {
+        throw notReplaceable(t.name());
       }
-      if (init.getDataType() != TensorProto.DataType.FLOAT_VALUE) {
-        throw GraftException.precondition(
-            "%s: initializer %s is not float32 (data type %d)", name, t.name(), init.getDataType());
-      }
-      long[] dims = init.getDimsList().stream().mapToLong(Long::longValue).toArray();
       if (!Arrays.equals(dims, t.dims())) {
         throw GraftException.precondition(
             "%s: initializer %s has shape %s, the replacement has %s",
             name, t.name(), Arrays.toString(dims), t.shapeString());
       }
     }
+  }
+
+  /** Why {@code tensor}, not a float32 initializer, cannot be replaced. */
+  private GraftException notReplaceable(String tensor) {
+    TensorProto init = initializers.get(tensor);
+    if (init == null) {
+      return GraftException.precondition(
+          model.tensors().containsKey(tensor)
+              ? "%s: tensor %s is a Constant node output, not an initializer; it cannot be"
+                  + " replaced on a live session"
+              : "%s has no initializer named %s",
+          name,
+          tensor);
+    }
+    return GraftException.precondition(
+        "%s: initializer %s is not float32 (data type %d)", name, tensor, init.getDataType());
   }
 
   /** Copies a float32 output out of ONNX Runtime. */

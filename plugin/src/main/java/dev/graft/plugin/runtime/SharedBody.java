@@ -4,10 +4,11 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.graft.onnx.split.ModelSplit;
-import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -30,7 +31,8 @@ final class SharedBody extends RefCounted {
   private final MappedWeights weights;
   // guarded by the runtime's lock (closeNative runs after the last reference, so alone): the delta
   // stems by the set of tensors they take deltas for
-  private final Map<Set<String>, DeltaStem> deltaStems = new HashMap<>();
+  // written under the runtime's lock, read by weight counting without it
+  private final Map<Set<String>, DeltaStem> deltaStems = new ConcurrentHashMap<>();
 
   /**
    * Takes over {@code session} and the caller's references on {@code stem} and {@code weights}.
@@ -67,6 +69,15 @@ final class SharedBody extends RefCounted {
       deltaStems.put(Set.copyOf(tensors), d);
     }
     return d;
+  }
+
+  /** The byte-delta index tensors its delta stems keep. */
+  List<SharedTensor> keptIndexes() {
+    List<SharedTensor> out = new ArrayList<>();
+    for (DeltaStem d : deltaStems.values()) {
+      out.addAll(d.keptIndexes());
+    }
+    return out;
   }
 
   /** Bytes of body and stem base weights served from mappings. */

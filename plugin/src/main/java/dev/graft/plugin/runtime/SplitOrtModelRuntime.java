@@ -20,6 +20,7 @@ import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -251,20 +252,30 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
   }
 
   /**
-   * The model bytes held on the heap, the body's mapped weights once, and for the current state and
-   * every open variant its replacement tensors. Stem base weights are counted with the body.
+   * The model bytes held on the heap, the body's mapped weights once, for the current state and
+   * every open variant its replacement tensors, and once each the byte-delta indexes they share or
+   * the current body keeps. Stem base weights are counted with the body.
    */
   @Override
   public long weightBytes() {
     long bytes = model.proto().getSerializedSize();
     SplitLayout l = layout;
     bytes += l == null ? 0 : l.mappedBytes();
+    Set<SharedTensor> shared = new HashSet<>(); // identity: SharedTensor keeps Object's equals
     SplitState s = current.get();
     if (s != null) {
       bytes += s.overrideBytes();
+      shared.addAll(s.sharedIndexes());
+      if (s.body() != null) {
+        shared.addAll(s.body().keptIndexes());
+      }
     }
     for (Variant v : variants) {
       bytes += v.state.overrideBytes();
+      shared.addAll(v.state.sharedIndexes());
+    }
+    for (SharedTensor t : shared) {
+      bytes += t.bytes();
     }
     return bytes;
   }
@@ -720,7 +731,7 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
     } catch (GraftException e) {
       return null; // e.g. a tensor a subgraph reads: these weights get a stem of their own
     }
-    Optional<Map<String, OnnxTensor>> deltas = stem.encode(weights.overrides(), weights.deltas());
+    Optional<DeltaStem.Feeds> deltas = stem.encode(weights.overrides(), weights.deltas());
     if (deltas.isEmpty()) {
       return null;
     }
@@ -728,7 +739,7 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
     try {
       return new SplitState(weights.label(), stem, deltas.get(), body);
     } catch (OrtException | RuntimeException e) {
-      deltas.get().values().forEach(OnnxTensor::close);
+      deltas.get().close();
       body.release();
       throw e;
     }

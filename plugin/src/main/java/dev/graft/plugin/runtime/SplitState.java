@@ -5,7 +5,6 @@ import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -17,7 +16,8 @@ import java.util.logging.Logger;
  * weights) followed by a {@link SharedBody}, or one whole-model session. Immutable.
  *
  * <p>A compact state instead runs its body's {@link DeltaStem} (owned by the body) with its own
- * byte deltas, which it owns.
+ * byte deltas: it owns their tables (and any index found by search) and holds a reference on each
+ * index the delta stem keeps.
  *
  * <p>Ownership: owns its session and the override tensors the session reads, and holds one
  * reference on the body and on the mapped weights it was built over; all are let go when the count
@@ -33,6 +33,7 @@ final class SplitState extends RefCounted {
   private final Set<String> sessionInputs;
   private final List<OnnxTensor> overrides;
   private final Map<String, OnnxTensor> deltaFeeds;
+  private final DeltaStem.Feeds deltas;
   private final SharedBody body;
   private final MappedWeights mapped;
 
@@ -50,6 +51,7 @@ final class SplitState extends RefCounted {
     this.sessionInputs = Set.copyOf(built.session().getInputNames());
     this.overrides = List.copyOf(built.overrides());
     this.deltaFeeds = Map.of();
+    this.deltas = null;
     this.body = body;
     this.mapped = mapped;
   }
@@ -58,16 +60,15 @@ final class SplitState extends RefCounted {
    * A compact state: {@code body}'s delta stem run with {@code deltas} (taken over: this state
    * closes them), then the body. Takes over the caller's reference on {@code body}.
    */
-  SplitState(String label, DeltaStem stem, Map<String, OnnxTensor> deltas, SharedBody body)
+  SplitState(String label, DeltaStem stem, DeltaStem.Feeds deltas, SharedBody body)
       throws OrtException {
     this.label = label;
     this.session = stem.session();
     this.ownsSession = false;
-    this.deltaFeeds = Map.copyOf(deltas);
-    Set<String> inputs = new HashSet<>(session.getInputNames());
-    inputs.removeAll(deltaFeeds.keySet());
-    this.sessionInputs = Set.copyOf(inputs);
-    this.overrides = List.copyOf(deltas.values());
+    this.deltaFeeds = deltas.inputs();
+    this.sessionInputs = stem.stemInputs();
+    this.overrides = List.of();
+    this.deltas = deltas;
     this.body = body;
     this.mapped = null;
   }
@@ -130,13 +131,21 @@ final class SplitState extends RefCounted {
     }
   }
 
-  /** Bytes of the replacement tensors (or byte deltas) this state owns. */
+  /**
+   * Bytes of the replacement tensors (or byte deltas) this state owns; kept indexes it shares are
+   * not counted ({@link #sharedIndexes}).
+   */
   long overrideBytes() {
-    long bytes = 0;
+    long bytes = deltas == null ? 0 : deltas.ownedBytes();
     for (OnnxTensor t : overrides) {
       bytes += t.getInfo().getNumElements() * t.getInfo().type.size;
     }
     return bytes;
+  }
+
+  /** The kept byte-delta indexes this state reads and shares with others. */
+  List<SharedTensor> sharedIndexes() {
+    return deltas == null ? List.of() : deltas.shared();
   }
 
   @Override
@@ -149,6 +158,9 @@ final class SplitState extends RefCounted {
       }
     }
     overrides.forEach(OnnxTensor::close);
+    if (deltas != null) {
+      deltas.close();
+    }
     if (body != null) {
       body.release();
     }

@@ -8,6 +8,7 @@ import dev.graft.onnx.gen.VitSpec;
 import dev.graft.onnx.rws.RwsPatch;
 import dev.graft.plugin.config.ModelSettings;
 import dev.graft.plugin.runtime.ByteDeltas;
+import dev.graft.plugin.runtime.DeltaLevels;
 import dev.graft.plugin.runtime.ModelFile;
 import dev.graft.plugin.runtime.Weights;
 import dev.graft.plugin.testing.Fixtures;
@@ -102,13 +103,15 @@ record Subject(String key, Path file, List<String> patched, FloatTensor input) {
   /**
    * {@link #VARIANTS} different weight sets: base + alpha_i * patch, alpha_i = 0.25 (i + 1), each
    * with its change as byte deltas ({@link Weights#deltas}), as a server makes them from one
-   * attached signature.
+   * attached signature re-scaled: every scale shares the signature's index arrays ({@link
+   * DeltaLevels}).
    */
   List<Weights> variants(OnnxModel model) {
+    Map<String, DeltaLevels> levels = levels(model);
     List<Weights> out = new ArrayList<>();
     for (int i = 0; i < VARIANTS; i++) {
       double alpha = 0.25 * (i + 1);
-      Map<String, ByteDeltas> deltas = deltas(model, alpha);
+      Map<String, ByteDeltas> deltas = DeltaLevels.scaled(levels, alpha);
       List<FloatTensor> overrides = new ArrayList<>();
       deltas.forEach(
           (name, d) -> {
@@ -132,23 +135,23 @@ record Subject(String key, Path file, List<String> patched, FloatTensor input) {
     return out;
   }
 
-  private Map<String, ByteDeltas> deltas(OnnxModel model, double alpha) {
+  private Map<String, DeltaLevels> levels(OnnxModel model) {
     if (key.equals(VGG)) {
-      return ByteDeltas.of(Fixtures.signature("gaussian_noise"), alpha).orElseThrow();
+      return DeltaLevels.of(Fixtures.signature("gaussian_noise")).orElseThrow();
     }
     // RWS-shaped: one signature of 256 quantisation levels, added as RwsPatch adds one term
     float[] levels = new float[256];
     for (int k = 0; k < levels.length; k++) {
       levels[k] = (float) (3e-3 * (k - 127.5) / 127.5);
     }
-    Map<String, ByteDeltas> out = new LinkedHashMap<>();
+    Map<String, DeltaLevels> out = new LinkedHashMap<>();
     for (String name : patched) {
       float[] delta = new float[model.floatTensor(name).data().length];
       SplittableRandom r = new SplittableRandom(name.hashCode());
       for (int i = 0; i < delta.length; i++) {
         delta[i] = levels[r.nextInt(levels.length)];
       }
-      out.put(name, ByteDeltas.scaled(delta, alpha).orElseThrow());
+      out.put(name, DeltaLevels.of(delta).orElseThrow());
     }
     return out;
   }

@@ -11,6 +11,8 @@ import dev.graft.plugin.runtime.Weights;
 import dev.graft.plugin.testing.Fixtures;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -61,6 +63,43 @@ class CompactModelAdaptersTest {
           .as("two signatures' sum is not one table: the runtime searches")
           .isEmpty();
     }
+  }
+
+  @Test
+  void rescalingASignatureKeepsItsIndexArraysUntilItIsRemoved() {
+    try (SplitOrtModelRuntime compact = open("true")) {
+      ModelAdapters adapters = new ModelAdapters("vgg", file.model(), compact);
+      SignatureSource.Loaded loaded =
+          SignatureSource.fromBody(Fixtures.signature("gaussian_noise").toByteArray());
+      adapters.register("noise", loaded, 0.75, true, false);
+      Weights atFirst = adapters.weightsOf(only(adapters.get("noise")));
+
+      Adapter rescaled = adapters.update("noise", OptionalDouble.of(1.5), Optional.empty());
+      Weights afterRescale = adapters.weightsOf(only(rescaled));
+      for (String t : atFirst.deltas().keySet()) {
+        assertThat(afterRescale.deltas().get(t).index())
+            .as("%s: a new scale, the same index array (a runtime keeps its tensor)", t)
+            .isSameAs(atFirst.deltas().get(t).index());
+        assertThat(afterRescale.deltas().get(t).table())
+            .as("%s: only the table scales", t)
+            .isNotEqualTo(atFirst.deltas().get(t).table());
+      }
+
+      adapters.remove("noise");
+      Weights afterRemoval = adapters.weightsOf(only(rescaled));
+      for (String t : atFirst.deltas().keySet()) {
+        assertThat(afterRemoval.deltas().get(t).index())
+            .as("%s: forgotten with the adapter, computed again", t)
+            .isNotSameAs(atFirst.deltas().get(t).index())
+            .isEqualTo(atFirst.deltas().get(t).index());
+      }
+    }
+  }
+
+  private static TreeMap<String, Adapter> only(Adapter a) {
+    TreeMap<String, Adapter> set = new TreeMap<>();
+    set.put(a.name(), a);
+    return set;
   }
 
   @Test

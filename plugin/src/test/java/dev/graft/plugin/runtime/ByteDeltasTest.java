@@ -50,6 +50,31 @@ class ByteDeltasTest {
   }
 
   @Test
+  void everyScaleOfALevelsSharesItsIndexAndScalesOnlyTheTable() {
+    float[] delta = {0.5f, -0.25f, 0.5f, 0.0f, -0.25f, -0.0f};
+    DeltaLevels levels = DeltaLevels.of(delta).orElseThrow();
+    assertThat(levels.levels()).containsExactly(0.5f, -0.25f, 0.0f, -0.0f);
+    assertThat(levels.index()).containsExactly(0, 1, 0, 2, 1, 3);
+    for (double alpha : new double[] {0.3, -1.7}) {
+      ByteDeltas d = levels.scaled(alpha);
+      assertThat(d.index()).isSameAs(levels.index());
+      ByteDeltas searchedFromScratch = ByteDeltas.scaled(delta, alpha).orElseThrow();
+      assertThat(d.table()).containsExactly(searchedFromScratch.table());
+      assertBitExact(
+          d.apply(new float[delta.length]),
+          new float[] {
+            (float) (alpha * 0.5f),
+            (float) (alpha * -0.25f),
+            (float) (alpha * 0.5f),
+            0.0f,
+            (float) (alpha * -0.25f),
+            0.0f
+          },
+          "alpha " + alpha);
+    }
+  }
+
+  @Test
   void moreThan256DistinctDeltasAreNotByteDeltas() {
     float[] delta = new float[1000];
     for (int i = 0; i < delta.length; i++) {

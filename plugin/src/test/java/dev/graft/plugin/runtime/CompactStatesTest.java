@@ -13,6 +13,7 @@ import dev.graft.plugin.testing.Fixtures;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -148,6 +149,101 @@ class CompactStatesTest {
   }
 
   @Test
+  void scalesOfOneSignatureShareTheirIndexTensorsWhichCountOnce() {
+    OnnxModel vgg = Fixtures.vggModel("clean");
+    RwsSignature signature = Fixtures.signature("gaussian_noise");
+    Map<String, DeltaLevels> levels = DeltaLevels.of(signature).orElseThrow();
+    SplitOrtModelRuntime runtime = open(Fixtures.vgg("clean"));
+    long before = runtime.weightBytes();
+    Weights half = scaled(vgg, signature, levels, 0.5);
+    Weights twice = scaled(vgg, signature, levels, 2.0);
+
+    try (SplitOrtModelRuntime.Variant a = runtime.openVariant(half);
+        SplitOrtModelRuntime.Variant b = runtime.openVariant(twice)) {
+      assertThat(a.isCompact() && b.isCompact()).isTrue();
+      List<SharedTensor> shared = stateOf(runtime, a).sharedIndexes();
+      assertThat(shared).hasSize(levels.size());
+      assertThat(stateOf(runtime, b).sharedIndexes())
+          .as("the same index tensors, in the same order")
+          .usingElementComparator((x, y) -> x == y ? 0 : 1)
+          .containsExactlyElementsOf(shared);
+      long indexBytes = levels.values().stream().mapToLong(l -> l.index().length).sum();
+      long tableBytes = 2L * levels.size() * 256 * Float.BYTES;
+      assertThat(runtime.weightBytes() - before)
+          .as("one byte per weight once for both scales, and a set of tables for each")
+          .isEqualTo(indexBytes + tableBytes);
+      assertClose(logits(a), offline(vgg.withTensors(half.overrides()), batch()));
+      assertClose(logits(b), offline(vgg.withTensors(twice.overrides()), batch()));
+    }
+  }
+
+  @Test
+  void reusedTablesServeEachStateItsOwnDeltasAndNeverThoseOfAStateStillInUse() {
+    OnnxModel vgg = Fixtures.vggModel("clean");
+    RwsSignature noise = Fixtures.signature("gaussian_noise");
+    RwsSignature contrast = Fixtures.signature("contrast");
+    Map<String, DeltaLevels> noiseLevels = DeltaLevels.of(noise).orElseThrow();
+    Map<String, DeltaLevels> contrastLevels = DeltaLevels.of(contrast).orElseThrow();
+    SplitOrtModelRuntime runtime = open(Fixtures.vgg("clean"));
+    Weights held = scaled(vgg, noise, noiseLevels, 0.5);
+    float[] heldExpected = offline(vgg.withTensors(held.overrides()), batch());
+
+    try (SplitOrtModelRuntime.Variant pinned = runtime.openVariant(held)) {
+      for (double alpha : new double[] {1.0, -0.75, 1.5, 0.25, 2.0, 0.8}) {
+        // alternating signatures: tables of different lengths over the same reused buffers
+        Weights w =
+            alpha > 0.9
+                ? scaled(vgg, contrast, contrastLevels, alpha)
+                : scaled(vgg, noise, noiseLevels, alpha);
+        runtime.swapWeights(w);
+        assertThat(runtime.currentState().isCompact()).isTrue();
+        assertClose(
+            OrtModelRuntimeTest.logits(runtime, batch()),
+            offline(vgg.withTensors(w.overrides()), batch()));
+      }
+      // six swaps later, the pinned variant still reads its own tables
+      assertClose(logits(pinned), heldExpected);
+    }
+  }
+
+  @Test
+  void keptIndexesStayWithinTheirBoundAndCloseOnlyWhenNoStateReadsThem() {
+    OnnxModel vgg = Fixtures.vggModel("clean");
+    RwsSignature signature = Fixtures.signature("gaussian_noise");
+    Map<String, DeltaLevels> levels = DeltaLevels.of(signature).orElseThrow();
+    long indexBytes = levels.values().stream().mapToLong(l -> l.index().length).sum();
+    long tableBytes = (long) levels.size() * 256 * Float.BYTES;
+    SplitOrtModelRuntime runtime = open(Fixtures.vgg("clean"));
+    long before = runtime.weightBytes();
+    Weights first = freshIndexes(scaled(vgg, signature, levels, 0.5));
+
+    SplitOrtModelRuntime.Variant pinned = runtime.openVariant(first);
+    List<SharedTensor> pinnedIndexes = stateOf(runtime, pinned).sharedIndexes();
+    // every swap brings index arrays never seen before: twice the bound's worth of them
+    long swaps = 2 * DeltaStem.KEPT_INDEX_BYTES / indexBytes + 1;
+    Weights w = first;
+    for (long i = 0; i < swaps; i++) {
+      w = freshIndexes(first);
+      runtime.swapWeights(w);
+    }
+
+    assertThat(runtime.weightBytes() - before)
+        .as("kept indexes within the bound, besides the pinned variant's and its tables")
+        .isLessThanOrEqualTo(DeltaStem.KEPT_INDEX_BYTES + indexBytes + 2 * tableBytes + indexBytes);
+    assertThat(pinnedIndexes)
+        .as("let go by the keeper long ago, still read by the pinned variant")
+        .noneMatch(SharedTensor::isClosed);
+    assertClose(logits(pinned), offline(vgg.withTensors(first.overrides()), batch()));
+    pinned.close();
+    assertThat(pinnedIndexes)
+        .as("closed with the last state reading them")
+        .allMatch(SharedTensor::isClosed);
+    assertClose(
+        OrtModelRuntimeTest.logits(runtime, batch()),
+        offline(vgg.withTensors(w.overrides()), batch()));
+  }
+
+  @Test
   void theBaseStateStaysExact() {
     SplitOrtModelRuntime runtime = open(Fixtures.vgg("clean"));
 
@@ -155,6 +251,29 @@ class CompactStatesTest {
     assertThat(OrtModelRuntimeTest.logits(runtime, OrtModelRuntimeTest.batch()))
         .as("no deltas: the base stem, bit for bit the whole model")
         .containsExactly(offline(Fixtures.vggModel("clean"), OrtModelRuntimeTest.batch()));
+  }
+
+  /** The weights of one signature at {@code alpha}, with byte deltas as a server gives them. */
+  private static Weights scaled(
+      OnnxModel model, RwsSignature signature, Map<String, DeltaLevels> levels, double alpha) {
+    List<FloatTensor> patch =
+        RwsPatch.apply(model::floatTensor, List.of(new RwsPatch.Term(signature, alpha)));
+    return new Weights("w@" + alpha, patch, DeltaLevels.scaled(levels, alpha));
+  }
+
+  /** The same weights with copies of their index arrays, which no runtime has seen. */
+  private static Weights freshIndexes(Weights w) {
+    Map<String, ByteDeltas> copies = new LinkedHashMap<>();
+    w.deltas().forEach((n, d) -> copies.put(n, new ByteDeltas(d.table(), d.index().clone())));
+    return new Weights(w.label(), w.overrides(), copies);
+  }
+
+  private static float[] logits(SplitOrtModelRuntime.Variant v) {
+    return v.infer(Map.of("input", batch()), java.util.Set.of()).outputs().get(0).data();
+  }
+
+  private static FloatTensor batch() {
+    return OrtModelRuntimeTest.batch();
   }
 
   /** One RWS term of 256 levels on the first four layers, computed as {@link RwsPatch} does. */
