@@ -29,9 +29,8 @@ final class SharedBody extends RefCounted {
   private final MappedWeights stem;
   private final OrtSession session;
   private final MappedWeights weights;
-  // guarded by the runtime's lock (closeNative runs after the last reference, so alone): the delta
-  // stems by the set of tensors they take deltas for
-  // written under the runtime's lock, read by weight counting without it
+  // the delta stems by the set of tensors they take deltas for; written under the runtime's lock
+  // (closeNative runs after the last reference, so alone), read without it to count memory
   private final Map<Set<String>, DeltaStem> deltaStems = new ConcurrentHashMap<>();
 
   /**

@@ -21,10 +21,11 @@ import java.util.Set;
  * <p>Scenarios: {@code one} (the split runtime, base weights), {@code split8} (plus 8 variants,
  * each a stem on the shared body), {@code leanone} and {@code lean8} (the same with lean stems:
  * {@code option.graft.split.prepack=false}), {@code compact8} (the model as served plus 8 variants
- * stored as byte deltas on one shared delta stem: {@code option.graft.split.compact=true}), {@code
- * whole8} (8 variants as whole sessions over the memory-mapped base weights), {@code copies8} (8
- * plain runtimes, each patched: 8 full copies), {@code plain1} (one plain runtime: one model
- * without memory mapping).
+ * stored as byte deltas on one shared delta stem: {@code option.graft.split.compact=true}; scales
+ * of one signature, so they share its index), {@code compact8own} (the same with an index of its
+ * own per variant, as 8 different signatures have), {@code whole8} (8 variants as whole sessions
+ * over the memory-mapped base weights), {@code copies8} (8 plain runtimes, each patched: 8 full
+ * copies), {@code plain1} (one plain runtime: one model without memory mapping).
  */
 public final class MemoryProbe {
   private MemoryProbe() {}
@@ -43,7 +44,7 @@ public final class MemoryProbe {
           held.add(run(split(subject, file, cache, "on", scenario.equals("leanone")), subject));
       case "plain1" ->
           held.add(run(OrtModelRuntime.open("m", file, subject.settings("off")), subject));
-      case "compact8" -> {
+      case "compact8", "compact8own" -> {
         SplitOrtModelRuntime r =
             SplitOrtModelRuntime.open(
                 "m",
@@ -54,7 +55,8 @@ public final class MemoryProbe {
                 cache);
         held.add(run(r, subject));
         for (Weights w : variants) {
-          SplitOrtModelRuntime.Variant v = r.openVariant(w);
+          SplitOrtModelRuntime.Variant v =
+              r.openVariant(scenario.equals("compact8own") ? Subject.ownIndexes(w) : w);
           if (!v.isCompact()) {
             throw new IllegalStateException(w.label() + " did not encode as byte deltas");
           }

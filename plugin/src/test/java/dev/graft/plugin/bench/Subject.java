@@ -135,6 +135,13 @@ record Subject(String key, Path file, List<String> patched, FloatTensor input) {
     return out;
   }
 
+  /** {@code w} with copies of its index arrays: byte deltas no runtime has seen. */
+  static Weights ownIndexes(Weights w) {
+    Map<String, ByteDeltas> copies = new LinkedHashMap<>();
+    w.deltas().forEach((n, d) -> copies.put(n, new ByteDeltas(d.table(), d.index().clone())));
+    return new Weights(w.label(), w.overrides(), copies);
+  }
+
   private Map<String, DeltaLevels> levels(OnnxModel model) {
     if (key.equals(VGG)) {
       return DeltaLevels.of(Fixtures.signature("gaussian_noise")).orElseThrow();
