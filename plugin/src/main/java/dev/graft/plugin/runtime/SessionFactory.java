@@ -37,9 +37,10 @@ final class SessionFactory {
   private final SessionSettings settings;
   private final Map<String, String> extraConfig;
   private final boolean arena;
+  private final ReplacementBuffers buffers; // or null: a new buffer per replacement
 
   SessionFactory(OrtEnvironment env, SessionSettings settings) {
-    this(env, settings, Map.of(), true);
+    this(env, settings, Map.of(), true, null);
   }
 
   /**
@@ -52,17 +53,36 @@ final class SessionFactory {
       SessionSettings settings,
       Map<String, String> extraConfig,
       boolean arena) {
+    this(env, settings, extraConfig, arena, null);
+  }
+
+  /**
+   * As above, the replaced tensors over {@code buffers} (not owned), or over new direct buffers
+   * when {@code null}.
+   */
+  SessionFactory(
+      OrtEnvironment env,
+      SessionSettings settings,
+      Map<String, String> extraConfig,
+      boolean arena,
+      ReplacementBuffers buffers) {
     this.env = env;
     this.settings = settings;
     this.extraConfig = Map.copyOf(extraConfig);
     this.arena = arena;
+    this.buffers = buffers;
   }
 
   /**
    * A session and the replacement tensors it reads. The caller owns both and must close the session
    * before the tensors (and keep {@code mapped}, if any, referenced until then).
    */
-  record Built(OrtSession session, List<OnnxTensor> overrides) {
+  record Built(OrtSession session, List<OnnxTensor> overrides, ReplacementBuffers buffers) {
+    /** Closes the replacement tensors (their buffers go back for reuse); after the session. */
+    void closeOverrides() {
+      closeAll(overrides, buffers);
+    }
+
     /** Closes the session, then its tensors; for failure paths. */
     void closeQuietly() {
       try {
@@ -70,7 +90,17 @@ final class SessionFactory {
       } catch (OrtException | RuntimeException ignored) {
         // already failing: the first error is the one to report
       }
-      overrides.forEach(OnnxTensor::close);
+      closeOverrides();
+    }
+  }
+
+  private static void closeAll(List<OnnxTensor> tensors, ReplacementBuffers buffers) {
+    for (OnnxTensor t : tensors) {
+      if (buffers == null) {
+        t.close();
+      } else {
+        buffers.release(t);
+      }
     }
   }
 
@@ -107,7 +137,8 @@ final class SessionFactory {
       Map<String, OnnxTensor> shared = new LinkedHashMap<>(part.tensors());
       Map<String, OnnxTensorLike> external = new LinkedHashMap<>();
       for (FloatTensor t : overrides) {
-        OnnxTensor tensor = ModelInterface.directTensor(env, t);
+        OnnxTensor tensor =
+            buffers == null ? ModelInterface.directTensor(env, t) : buffers.tensor(env, t);
         owned.add(tensor);
         if (shared.remove(t.name()) != null) {
           external.put(t.name(), tensor);
@@ -123,9 +154,9 @@ final class SessionFactory {
         options.addExternalInitializers(external);
       }
       String path = graphFile.toString();
-      return new Built(SessionRetry.create(() -> env.createSession(path, options)), owned);
+      return new Built(SessionRetry.create(() -> env.createSession(path, options)), owned, buffers);
     } catch (OrtException | RuntimeException e) {
-      owned.forEach(OnnxTensor::close);
+      closeAll(owned, buffers);
       throw e;
     }
   }

@@ -73,6 +73,7 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
   private final SessionFactory bodyFactory;
   private final SessionFactory deltaFactory;
   private final boolean compact;
+  private final ReplacementBuffers buffers = new ReplacementBuffers();
   private final AtomicReference<SplitState> current = new AtomicReference<>();
   private final ReentrantLock lock = new ReentrantLock();
   private final Set<Variant> variants = ConcurrentHashMap.newKeySet();
@@ -97,7 +98,9 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
     this.env = OrtEnvironment.getEnvironment();
     this.model = file.model();
     this.settings = SessionSettings.of(modelSettings);
-    this.factory = new SessionFactory(env, settings);
+    // exact states' replaced tensors: the same tensors again at every patch, so their direct
+    // buffers are reused rather than allocated, zeroed and faulted in each time
+    this.factory = new SessionFactory(env, settings, Map.of(), true, buffers);
     // Without pre-packing, the body and the stems read their base weights straight from the
     // shared mapping and hold no private copy of them (a stem holds only its replaced tensors);
     // but unpacked MatMul kernels round differently from the packed ones of a whole-model
@@ -105,8 +108,8 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
     // each small, and an arena would keep its activation memory for good.
     Map<String, String> packing = options.prepack() ? Map.of() : Map.of(NO_PREPACKING, "1");
     this.bodyFactory =
-        options.prepack() ? factory : new SessionFactory(env, settings, packing, true);
-    this.stemFactory = new SessionFactory(env, settings, packing, false);
+        options.prepack() ? factory : new SessionFactory(env, settings, packing, true, buffers);
+    this.stemFactory = new SessionFactory(env, settings, packing, false, buffers);
     this.compact = options.compact();
     // The delta stem's patched weights are computed at run time, so their MatMuls run unpacked
     // whatever the option; its other weights are not pre-packed either (measured on the DeiT-S
@@ -254,11 +257,12 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
   /**
    * The model bytes held on the heap, the body's mapped weights once, for the current state and
    * every open variant its replacement tensors, and once each the byte-delta indexes they share or
-   * the current body keeps. Stem base weights are counted with the body.
+   * the current body keeps, and the idle buffers kept for the next replacements. Stem base weights
+   * are counted with the body.
    */
   @Override
   public long weightBytes() {
-    long bytes = model.proto().getSerializedSize();
+    long bytes = model.proto().getSerializedSize() + buffers.idleBytes();
     SplitLayout l = layout;
     bytes += l == null ? 0 : l.mappedBytes();
     Set<SharedTensor> shared = new HashSet<>(); // identity: SharedTensor keeps Object's equals
@@ -378,6 +382,7 @@ public final class SplitOrtModelRuntime implements ModelRuntime {
         return;
       }
       closed = true;
+      buffers.close();
       SplitState s = current.getAndSet(null);
       if (s != null) {
         s.release();

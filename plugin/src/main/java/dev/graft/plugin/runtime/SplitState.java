@@ -31,7 +31,7 @@ final class SplitState extends RefCounted {
   private final OrtSession session;
   private final boolean ownsSession;
   private final Set<String> sessionInputs;
-  private final List<OnnxTensor> overrides;
+  private final SessionFactory.Built built; // null for a compact state
   private final Map<String, OnnxTensor> deltaFeeds;
   private final DeltaStem.Feeds deltas;
   private final SharedBody body;
@@ -49,7 +49,7 @@ final class SplitState extends RefCounted {
     this.session = built.session();
     this.ownsSession = true;
     this.sessionInputs = Set.copyOf(built.session().getInputNames());
-    this.overrides = List.copyOf(built.overrides());
+    this.built = built;
     this.deltaFeeds = Map.of();
     this.deltas = null;
     this.body = body;
@@ -67,7 +67,7 @@ final class SplitState extends RefCounted {
     this.ownsSession = false;
     this.deltaFeeds = deltas.inputs();
     this.sessionInputs = stem.stemInputs();
-    this.overrides = List.of();
+    this.built = null;
     this.deltas = deltas;
     this.body = body;
     this.mapped = null;
@@ -137,7 +137,7 @@ final class SplitState extends RefCounted {
    */
   long overrideBytes() {
     long bytes = deltas == null ? 0 : deltas.ownedBytes();
-    for (OnnxTensor t : overrides) {
+    for (OnnxTensor t : built == null ? List.<OnnxTensor>of() : built.overrides()) {
       bytes += t.getInfo().getNumElements() * t.getInfo().type.size;
     }
     return bytes;
@@ -157,7 +157,9 @@ final class SplitState extends RefCounted {
         LOG.log(Level.WARNING, "Closing the session of weights " + label + " failed", e);
       }
     }
-    overrides.forEach(OnnxTensor::close);
+    if (built != null) {
+      built.closeOverrides();
+    }
     if (deltas != null) {
       deltas.close();
     }

@@ -7,6 +7,7 @@ import dev.graft.onnx.FloatTensor;
 import dev.graft.onnx.GraftException;
 import dev.graft.onnx.OnnxModel;
 import dev.graft.onnx.WeightLayer;
+import dev.graft.onnx.rws.RwsPatch;
 import dev.graft.plugin.config.ModelSettings;
 import dev.graft.plugin.testing.Fixtures;
 import java.nio.file.Files;
@@ -227,6 +228,36 @@ class SplitOrtModelRuntimeTest {
         .isInstanceOfSatisfying(
             GraftException.class,
             e -> assertThat(e.code()).isEqualTo(GraftException.Code.UNAVAILABLE));
+  }
+
+  @Test
+  void exactStemsStayBitExactWhileTheirReplacementBuffersAreReused() {
+    SplitOrtModelRuntime runtime = open(Fixtures.vgg("clean"), settings("EXTENDED_OPT", "on"));
+    OnnxModel clean = Fixtures.vggModel("clean");
+    List<FloatTensor> noise = OrtModelRuntimeTest.gaussianNoisePatch();
+    List<FloatTensor> contrast =
+        RwsPatch.apply(
+            clean::floatTensor, List.of(new RwsPatch.Term(Fixtures.signature("contrast"), 0.5)));
+    float[] noiseExpected = offline(clean.withTensors(noise));
+    float[] contrastExpected = offline(clean.withTensors(contrast));
+
+    try (SplitOrtModelRuntime.Variant pinned = runtime.openVariant(new Weights("pinned", noise))) {
+      for (int i = 0; i < 6; i++) {
+        // from the third swap on, a new stem's tensors reuse the buffers of the one before last
+        boolean even = i % 2 == 0;
+        runtime.swapWeights(new Weights("w" + i, even ? contrast : noise));
+        assertThat(OrtModelRuntimeTest.logits(runtime, OrtModelRuntimeTest.batch()))
+            .as("swap %d", i)
+            .containsExactly(even ? contrastExpected : noiseExpected);
+      }
+      assertThat(pinned.infer(Map.of("input", OrtModelRuntimeTest.batch()), Set.of()).outputs())
+          .first()
+          .satisfies(
+              t ->
+                  assertThat(t.data())
+                      .as("a variant still open keeps its own buffers")
+                      .containsExactly(noiseExpected));
+    }
   }
 
   @Test
