@@ -40,29 +40,16 @@ final class DeltaCodec {
    * deltas would be needed or a value is not finite.
    */
   static Optional<ByteDeltas> encode(float[] base, float[] patched) {
-    if (base.length != patched.length) {
-      throw new IllegalArgumentException(
-          "base has " + base.length + " elements, patched " + patched.length);
+    Intervals intervals = Intervals.of(base, patched);
+    if (intervals == null) {
+      return Optional.empty();
     }
     int n = base.length;
-    float[] lo = new float[n];
-    float[] hi = new float[n];
-    long[] order = new long[n];
-    int changed = 0;
-    boolean unchanged = false;
-    for (int i = 0; i < n; i++) {
-      float b = base[i];
-      float p = patched[i];
-      if (!Float.isFinite(b) || !Float.isFinite(p)) {
-        return Optional.empty();
-      }
-      if (Float.floatToRawIntBits(b) == Float.floatToRawIntBits(p)) {
-        unchanged = true;
-        continue;
-      }
-      interval(b, p, lo, hi, i);
-      order[changed++] = ((long) sortable(hi[i]) << 32) | i;
-    }
+    float[] lo = intervals.lo();
+    float[] hi = intervals.hi();
+    long[] order = intervals.order();
+    int changed = intervals.changed();
+    boolean unchanged = intervals.unchanged();
     sortByUpperEnd(order, changed);
     float[] points = new float[MAX_LEVELS];
     int count = 0;
@@ -112,7 +99,7 @@ final class DeltaCodec {
    * must be exactly zero, so a zero {@code p} gets the single delta {@code p - b}, as does an
    * interval holding no float32.
    */
-  static void interval(float b, float p, float[] lo, float[] hi, int i) {
+  private static void interval(float b, float p, float[] lo, float[] hi, int i) {
     float exact = p - b;
     if (p == 0) {
       lo[i] = exact;
@@ -140,6 +127,49 @@ final class DeltaCodec {
     }
     lo[i] = l;
     hi[i] = h;
+  }
+
+  /**
+   * Each changed element's interval of deltas, and the elements in the order to sort.
+   *
+   * @param lo per element, the smallest delta that gives its patched value (changed ones only)
+   * @param hi per element, the largest
+   * @param order {@code order[0, changed)}: per changed element, {@link #sortable} of its upper end
+   *     in the upper 32 bits and its position in the lower, in element order (not sorted yet)
+   * @param changed how many elements changed
+   * @param unchanged whether some element kept its value
+   */
+  record Intervals(float[] lo, float[] hi, long[] order, int changed, boolean unchanged) {
+    /**
+     * The intervals of {@code patched} over {@code base}, or {@code null} when a value is not
+     * finite.
+     */
+    static Intervals of(float[] base, float[] patched) {
+      if (base.length != patched.length) {
+        throw new IllegalArgumentException(
+            "base has " + base.length + " elements, patched " + patched.length);
+      }
+      int n = base.length;
+      float[] lo = new float[n];
+      float[] hi = new float[n];
+      long[] order = new long[n];
+      int changed = 0;
+      boolean unchanged = false;
+      for (int i = 0; i < n; i++) {
+        float b = base[i];
+        float p = patched[i];
+        if (!Float.isFinite(b) || !Float.isFinite(p)) {
+          return null;
+        }
+        if (Float.floatToRawIntBits(b) == Float.floatToRawIntBits(p)) {
+          unchanged = true;
+          continue;
+        }
+        interval(b, p, lo, hi, i);
+        order[changed++] = ((long) sortable(hi[i]) << 32) | i;
+      }
+      return new Intervals(lo, hi, order, changed, unchanged);
+    }
   }
 
   /**
@@ -199,7 +229,7 @@ final class DeltaCodec {
   }
 
   /** Maps a float's order onto signed int order (-0.0 just below +0.0). */
-  static int sortable(float f) {
+  private static int sortable(float f) {
     int bits = Float.floatToRawIntBits(f);
     return bits ^ ((bits >> 31) & 0x7fffffff);
   }

@@ -6,8 +6,8 @@ import java.util.Optional;
 /**
  * The oracle for {@link DeltaCodec}: its encoder as it was before the radix sort (commit 56828b0),
  * kept verbatim but for names: intervals ordered by {@code Arrays.sort}, then a binary search over
- * all deltas per element. The per-element arithmetic that did not change (each element's interval,
- * the sortable float order, the binary search) is {@link DeltaCodec}'s own. {@link DeltaCodecTest}
+ * all deltas per element. What did not change (each element's interval and sort key, {@link
+ * DeltaCodec.Intervals}; the binary search) is {@link DeltaCodec}'s own. {@link DeltaCodecTest}
  * checks that the linear-time encoder returns the same table and index.
  */
 final class ComparisonSortDeltaCodec {
@@ -18,29 +18,16 @@ final class ComparisonSortDeltaCodec {
    * DeltaCodec#MAX_LEVELS} deltas would be needed or a value is not finite.
    */
   static Optional<ByteDeltas> encode(float[] base, float[] patched) {
-    if (base.length != patched.length) {
-      throw new IllegalArgumentException(
-          "base has " + base.length + " elements, patched " + patched.length);
+    DeltaCodec.Intervals intervals = DeltaCodec.Intervals.of(base, patched);
+    if (intervals == null) {
+      return Optional.empty();
     }
     int n = base.length;
-    float[] lo = new float[n];
-    float[] hi = new float[n];
-    long[] order = new long[n];
-    int changed = 0;
-    boolean unchanged = false;
-    for (int i = 0; i < n; i++) {
-      float b = base[i];
-      float p = patched[i];
-      if (!Float.isFinite(b) || !Float.isFinite(p)) {
-        return Optional.empty();
-      }
-      if (Float.floatToRawIntBits(b) == Float.floatToRawIntBits(p)) {
-        unchanged = true;
-        continue;
-      }
-      DeltaCodec.interval(b, p, lo, hi, i);
-      order[changed++] = ((long) DeltaCodec.sortable(hi[i]) << 32) | i;
-    }
+    float[] lo = intervals.lo();
+    float[] hi = intervals.hi();
+    long[] order = intervals.order();
+    int changed = intervals.changed();
+    boolean unchanged = intervals.unchanged();
     Arrays.sort(order, 0, changed);
     float[] points = new float[DeltaCodec.MAX_LEVELS];
     int count = 0;
