@@ -1,9 +1,5 @@
 package dev.graft.plugin.runtime;
 
-import dev.graft.onnx.rws.RwsSignature;
-import java.util.Map;
-import java.util.Optional;
-
 /**
  * A tensor's change in the form a compact state stores it: {@code patched[i] = base[i] +
  * table[index[i] & 0xff]} (one float32 addition). {@code DeltaCodec} searches for this form for any
@@ -11,7 +7,7 @@ import java.util.Optional;
  * search: its delta takes at most 256 distinct values (its quantisation levels), and {@code
  * RwsPatch} adds {@code (float) (0.0 + alpha * d)} to each base weight, so the table is that value
  * for each distinct {@code d} ({@link DeltaLevels}). Handing these to a compact runtime spares it
- * {@code DeltaCodec}'s search (about 30 ns per weight), leaving only the tensors to create.
+ * {@code DeltaCodec}'s search (about 30 ns per weight).
  *
  * @param table at most 256 deltas (none for an empty tensor)
  * @param index per element, the (unsigned) position of its delta in {@code table}
@@ -21,22 +17,6 @@ public record ByteDeltas(float[] table, byte[] index) {
     if (table.length > DeltaCodec.MAX_LEVELS) {
       throw new IllegalArgumentException("a table holds at most 256 deltas, got " + table.length);
     }
-  }
-
-  /**
-   * The change {@code RwsPatch} makes with one term of scale {@code alpha} whose delta is {@code
-   * delta}, or empty when the delta takes more than 256 distinct values.
-   */
-  public static Optional<ByteDeltas> scaled(float[] delta, double alpha) {
-    return DeltaLevels.of(delta).map(l -> l.scaled(alpha));
-  }
-
-  /**
-   * The changes of one signature applied with {@code alpha}, by tensor name, or empty when a tensor
-   * has more than 256 distinct delta values.
-   */
-  public static Optional<Map<String, ByteDeltas>> of(RwsSignature signature, double alpha) {
-    return DeltaLevels.of(signature).map(l -> DeltaLevels.scaled(l, alpha));
   }
 
   /** The patched values: {@code base[i] + table[index[i]]}. */

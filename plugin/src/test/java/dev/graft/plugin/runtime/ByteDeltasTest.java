@@ -26,13 +26,18 @@ class ByteDeltasTest {
     }
   }
 
+  /** One signature's byte deltas at {@code alpha}, as a server gives them. */
+  static Map<String, ByteDeltas> scaled(RwsSignature signature, double alpha) {
+    return DeltaLevels.scaled(DeltaLevels.of(signature).orElseThrow(), alpha);
+  }
+
   @Test
   void oneSignaturesByteDeltasGiveExactlyWhatRwsPatchAdds() {
     OnnxModel vgg = Fixtures.vggModel("clean");
     for (String c : CORRUPTIONS) {
       RwsSignature signature = Fixtures.signature(c);
       for (double alpha : new double[] {0.25, 0.5, 1.0, 1.75, -0.6, 0.0}) {
-        Map<String, ByteDeltas> deltas = ByteDeltas.of(signature, alpha).orElseThrow();
+        Map<String, ByteDeltas> deltas = scaled(signature, alpha);
         List<FloatTensor> patch =
             RwsPatch.apply(vgg::floatTensor, List.of(new RwsPatch.Term(signature, alpha)));
         assertThat(deltas.keySet())
@@ -58,8 +63,8 @@ class ByteDeltasTest {
     for (double alpha : new double[] {0.3, -1.7}) {
       ByteDeltas d = levels.scaled(alpha);
       assertThat(d.index()).isSameAs(levels.index());
-      ByteDeltas searchedFromScratch = ByteDeltas.scaled(delta, alpha).orElseThrow();
-      assertThat(d.table()).containsExactly(searchedFromScratch.table());
+      ByteDeltas fromFreshLevels = DeltaLevels.of(delta).orElseThrow().scaled(alpha);
+      assertThat(d.table()).containsExactly(fromFreshLevels.table());
       assertBitExact(
           d.apply(new float[delta.length]),
           new float[] {
@@ -80,12 +85,12 @@ class ByteDeltasTest {
     for (int i = 0; i < delta.length; i++) {
       delta[i] = i % 257 * 1e-4f;
     }
-    assertThat(ByteDeltas.scaled(delta, 1.0)).isEmpty();
+    assertThat(DeltaLevels.of(delta)).isEmpty();
     float[] fits = new float[1000];
     for (int i = 0; i < fits.length; i++) {
       fits[i] = i % 256 * 1e-4f;
     }
-    ByteDeltas d = ByteDeltas.scaled(fits, 2.0).orElseThrow();
+    ByteDeltas d = DeltaLevels.of(fits).orElseThrow().scaled(2.0);
     assertThat(d.table()).hasSize(256);
     assertThat(d.apply(new float[1000])[513]).isEqualTo((float) (2.0 * fits[513]));
   }
@@ -96,7 +101,7 @@ class ByteDeltasTest {
     // into +0.0; the byte deltas must do exactly the same
     float[] base = {-0.0f, -0.0f, 1.5f, -2.0f};
     float[] delta = {-0.0f, 0.0f, 0.25f, -0.0f};
-    ByteDeltas d = ByteDeltas.scaled(delta, 1.0).orElseThrow();
+    ByteDeltas d = DeltaLevels.of(delta).orElseThrow().scaled(1.0);
     float[] expected = new float[base.length];
     for (int i = 0; i < base.length; i++) {
       expected[i] = base[i] + (float) (0.0 + 1.0 * delta[i]);

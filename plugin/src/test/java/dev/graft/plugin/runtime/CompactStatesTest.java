@@ -120,7 +120,7 @@ class CompactStatesTest {
     RwsSignature signature = Fixtures.signature("gaussian_noise");
     List<FloatTensor> patch =
         RwsPatch.apply(vgg::floatTensor, List.of(new RwsPatch.Term(signature, 0.8)));
-    Map<String, ByteDeltas> deltas = ByteDeltas.of(signature, 0.8).orElseThrow();
+    Map<String, ByteDeltas> deltas = ByteDeltasTest.scaled(signature, 0.8);
     SplitOrtModelRuntime runtime = open(Fixtures.vgg("clean"));
 
     try (SplitOrtModelRuntime.Variant searched = runtime.openVariant(new Weights("a", patch));
